@@ -1,0 +1,270 @@
+//! The model bundle: analyzer configuration, vectorisers and heads in one versioned file.
+//!
+//! A bundle is a directory holding `model.lede` (see [`file`] for the byte layout), plus
+//! human-facing files written by the trainer (`MODEL_CARD.md`, `metrics.json`). Loading accepts
+//! the directory or the file itself. The metadata ([`ModelMeta`]) is JSON at the front of the
+//! file, readable with [`read_meta`] without loading the weights.
+
+pub mod file;
+mod pipeline;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::classify::{NbHead, NbParams};
+use crate::features::{TfidfParts, TfidfVectorizer};
+use crate::text::{Analyzer, AnalyzerConfig};
+
+pub use file::{FORMAT_VERSION, MAGIC};
+pub use pipeline::{
+    Analysis, AnalyzeOptions, Classification, HeadOutput, LabelScore, SummaryLength,
+    SummaryOptions, SummaryOrder, SummarySentence,
+};
+
+/// The file name of the weights inside a bundle directory.
+pub const MODEL_FILE: &str = "model.lede";
+
+/// Errors of reading or writing a model bundle. Every variant names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: not a Lede model file (wrong magic bytes)")]
+    BadMagic { path: PathBuf },
+    #[error("{path}: model format version {found} is not supported by this build (supports {supported}); retrain with this lede-train or use a matching server")]
+    UnsupportedVersion {
+        path: PathBuf,
+        found: u32,
+        supported: String,
+    },
+    #[error("{path}: file is truncated ({what})")]
+    Truncated { path: PathBuf, what: String },
+    #[error("{path}: checksum mismatch (stored {expected:08x}, computed {found:08x}): the file is corrupt")]
+    Checksum {
+        path: PathBuf,
+        expected: u32,
+        found: u32,
+    },
+    #[error("{path}: corrupt model: {what}")]
+    Corrupt { path: PathBuf, what: String },
+    #[error("{path}: no model here (expected a bundle directory containing {MODEL_FILE} or a .lede file)")]
+    NotFound { path: PathBuf },
+}
+
+/// A training input file, as recorded in the metadata.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataFile {
+    pub path: String,
+    pub bytes: u64,
+    pub sha256: String,
+    pub rows_used: u64,
+}
+
+/// Metadata of one head.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeadMeta {
+    pub name: String,
+    pub labels: Vec<String>,
+    pub tfidf: crate::features::TfidfConfig,
+    pub nb: NbParams,
+    pub vocabulary_size: usize,
+    pub training_rows: u64,
+    /// Evaluation on held-out rows (accuracy, macro_f1, ...), empty if none were held out.
+    pub metrics: BTreeMap<String, f64>,
+    pub data: Vec<DataFile>,
+}
+
+/// Everything about a model except the weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelMeta {
+    pub format_version: u32,
+    /// A name given at training time ("default").
+    pub name: String,
+    /// `name@` + the first 12 hex digits of the SHA-256 of the weights: which exact model answered.
+    pub version: String,
+    /// RFC 3339 UTC.
+    pub created_at: String,
+    pub crate_version: String,
+    pub git_commit: Option<String>,
+    pub analyzer: AnalyzerConfig,
+    pub heads: Vec<HeadMeta>,
+    /// Which head's vectoriser supplies idf statistics to the summariser.
+    pub summary_idf_head: Option<String>,
+    /// Free-form recipe (the trainer's parameters), for reproducibility.
+    pub recipe: serde_json::Value,
+}
+
+/// A loaded head: its vectoriser and classifier.
+#[derive(Debug, Clone)]
+pub struct Head {
+    pub name: String,
+    pub vectorizer: TfidfVectorizer,
+    pub nb: NbHead,
+}
+
+#[derive(Serialize, Deserialize)]
+struct HeadPayload {
+    name: String,
+    tfidf: TfidfParts,
+    nb: NbHead,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Payload {
+    heads: Vec<HeadPayload>,
+}
+
+/// A loaded model, ready to answer. Immutable; share it behind an `Arc`.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub meta: ModelMeta,
+    pub analyzer: Analyzer,
+    pub heads: Vec<Head>,
+}
+
+/// Resolves a bundle directory or a file path to the model file.
+pub fn model_file(path: &Path) -> Result<PathBuf, ModelError> {
+    if path.is_dir() {
+        let f = path.join(MODEL_FILE);
+        if f.is_file() {
+            Ok(f)
+        } else {
+            Err(ModelError::NotFound {
+                path: path.to_path_buf(),
+            })
+        }
+    } else if path.is_file() {
+        Ok(path.to_path_buf())
+    } else {
+        Err(ModelError::NotFound {
+            path: path.to_path_buf(),
+        })
+    }
+}
+
+/// Reads the metadata only.
+pub fn read_meta(path: &Path) -> Result<ModelMeta, ModelError> {
+    let f = model_file(path)?;
+    let header = file::read_header(&f)?;
+    parse_meta(&f, &header)
+}
+
+fn parse_meta(f: &Path, header: &[u8]) -> Result<ModelMeta, ModelError> {
+    serde_json::from_slice(header).map_err(|e| ModelError::Corrupt {
+        path: f.to_path_buf(),
+        what: format!("metadata is not valid: {e}"),
+    })
+}
+
+impl Model {
+    /// Assembles a model from trained parts, computing its version string.
+    pub fn new(mut meta: ModelMeta, heads: Vec<Head>) -> Model {
+        meta.format_version = FORMAT_VERSION;
+        let payload = encode_payload(&heads);
+        meta.version = format!("{}@{}", meta.name, short_hash(&payload));
+        let analyzer = Analyzer::new(meta.analyzer.clone());
+        Model {
+            meta,
+            analyzer,
+            heads,
+        }
+    }
+
+    /// Loads and validates a bundle directory or model file.
+    pub fn load(path: &Path) -> Result<Model, ModelError> {
+        let f = model_file(path)?;
+        let raw = file::read(&f)?;
+        let meta = parse_meta(&f, &raw.header)?;
+        let corrupt = |what: String| ModelError::Corrupt {
+            path: f.clone(),
+            what,
+        };
+        let payload: Payload = postcard::from_bytes(&raw.payload)
+            .map_err(|e| corrupt(format!("weights cannot be decoded: {e}")))?;
+        if payload.heads.len() != meta.heads.len() {
+            return Err(corrupt("metadata and weights disagree on the heads".into()));
+        }
+        let mut heads = Vec::with_capacity(payload.heads.len());
+        for (h, m) in payload.heads.into_iter().zip(&meta.heads) {
+            let n_terms = h.tfidf.terms.len();
+            let c = h.nb.labels.len();
+            if h.name != m.name
+                || h.nb.labels != m.labels
+                || c < 2
+                || h.tfidf.idf.len() != n_terms
+                || h.nb.weights.len() != n_terms * c
+                || h.nb.log_prior.len() != c
+                || !h.tfidf.terms.windows(2).all(|w| w[0] < w[1])
+            {
+                return Err(corrupt(format!("head {:?} is inconsistent", h.name)));
+            }
+            heads.push(Head {
+                name: h.name,
+                vectorizer: TfidfVectorizer::from_parts(
+                    h.tfidf.config,
+                    h.tfidf.terms,
+                    h.tfidf.idf,
+                    h.tfidf.docs,
+                ),
+                nb: h.nb,
+            });
+        }
+        let analyzer = Analyzer::new(meta.analyzer.clone());
+        Ok(Model {
+            meta,
+            analyzer,
+            heads,
+        })
+    }
+
+    /// Writes `DIR/model.lede` atomically (the directory is created if needed).
+    pub fn save(&self, dir: &Path) -> Result<PathBuf, ModelError> {
+        let path = dir.join(MODEL_FILE);
+        let header = serde_json::to_vec_pretty(&self.meta).map_err(|e| ModelError::Corrupt {
+            path: path.clone(),
+            what: format!("cannot encode metadata: {e}"),
+        })?;
+        let payload = encode_payload(&self.heads);
+        file::write(&path, &header, &payload)?;
+        Ok(path)
+    }
+
+    pub fn head(&self, name: &str) -> Option<&Head> {
+        self.heads.iter().find(|h| h.name == name)
+    }
+}
+
+fn encode_payload(heads: &[Head]) -> Vec<u8> {
+    let payload = Payload {
+        heads: heads
+            .iter()
+            .map(|h| HeadPayload {
+                name: h.name.clone(),
+                tfidf: h.vectorizer.to_parts(),
+                nb: h.nb.clone(),
+            })
+            .collect(),
+    };
+    // Encoding plain vectors and strings into a Vec cannot fail.
+    postcard::to_allocvec(&payload).expect("postcard encoding of in-memory model")
+}
+
+fn short_hash(bytes: &[u8]) -> String {
+    let d = Sha256::digest(bytes);
+    d.iter().take(6).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Hex SHA-256 of a byte slice (used for training-data provenance).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

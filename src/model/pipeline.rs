@@ -1,0 +1,198 @@
+//! One pass over a document: clean, analyse, run every head, summarise.
+//!
+//! This is the only place where the layers meet; the server calls [`Model::analyze`] and
+//! converts the result, nothing more.
+
+use crate::classify::Scored;
+use crate::features::SparseVec;
+use crate::summarize::{self, Candidate, Length, Order, SummarizerConfig};
+use crate::text::{self, Removed, Span};
+
+use super::Model;
+
+pub type SummaryLength = Length;
+pub type SummaryOrder = Order;
+
+/// What to compute for a document.
+#[derive(Debug, Clone)]
+pub struct AnalyzeOptions {
+    /// Remove repeated content and site chrome before anything else. Default: true.
+    pub clean: bool,
+    /// Run the classification heads.
+    pub classify: bool,
+    /// Labels per head to return (already validated by the caller, >= 1).
+    pub top_k: usize,
+    /// Evidence terms per returned label (0 = none).
+    pub evidence: usize,
+    /// Summarise, with these options.
+    pub summary: Option<SummaryOptions>,
+}
+
+impl Default for AnalyzeOptions {
+    fn default() -> Self {
+        AnalyzeOptions {
+            clean: true,
+            classify: true,
+            top_k: 3,
+            evidence: 0,
+            summary: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct SummaryOptions {
+    pub length: Length,
+    pub order: Order,
+}
+
+/// One label of one head.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelScore {
+    pub label: String,
+    pub probability: f64,
+    /// `(term, weight)`: the features that pushed most towards this label.
+    pub evidence: Vec<(String, f64)>,
+}
+
+/// The ranked labels of one head.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeadOutput {
+    pub head: String,
+    pub labels: Vec<LabelScore>,
+}
+
+/// A summary sentence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SummarySentence {
+    pub span: Span,
+    /// Index among the document's kept sentences.
+    pub index: usize,
+    pub score: f64,
+}
+
+/// Everything computed for one document.
+#[derive(Debug, Clone, Default)]
+pub struct Analysis {
+    pub heads: Vec<HeadOutput>,
+    pub summary: Option<Vec<SummarySentence>>,
+    pub removed: Vec<Removed>,
+    /// Number of sentences kept after cleaning.
+    pub sentences: usize,
+}
+
+/// Classification results for one document (the heads only).
+pub type Classification = Vec<HeadOutput>;
+
+impl Model {
+    /// Cleans, classifies and/or summarises one document. Never fails: every input gets an
+    /// answer (an empty document gets uniform-prior predictions and an empty summary).
+    pub fn analyze(&self, title: &str, text: &str, opts: &AnalyzeOptions) -> Analysis {
+        let cleaned = if opts.clean {
+            text::clean(text, Some(title).filter(|t| !t.trim().is_empty()))
+        } else {
+            text::no_clean(text)
+        };
+        let mut out = Analysis {
+            sentences: cleaned.sentences().count(),
+            ..Default::default()
+        };
+        if opts.classify {
+            let terms = text::document_terms(&self.analyzer, title, text, &cleaned);
+            for head in &self.heads {
+                let x = head.vectorizer.transform(&terms);
+                let labels = head
+                    .nb
+                    .top_k(&x, opts.top_k)
+                    .into_iter()
+                    .map(|Scored { label, probability }| LabelScore {
+                        label: head.nb.labels[label].clone(),
+                        probability,
+                        evidence: if opts.evidence > 0 {
+                            head.nb
+                                .evidence(&x, label, opts.evidence)
+                                .into_iter()
+                                .map(|(t, w)| (head.vectorizer.terms()[t as usize].clone(), w))
+                                .collect()
+                        } else {
+                            Vec::new()
+                        },
+                    })
+                    .collect();
+                out.heads.push(HeadOutput {
+                    head: head.name.clone(),
+                    labels,
+                });
+            }
+        }
+        if let Some(s) = &opts.summary {
+            out.summary = Some(self.summarize_cleaned(title, text, &cleaned, s));
+        }
+        out.removed = cleaned.removed;
+        out
+    }
+
+    fn summarize_cleaned(
+        &self,
+        title: &str,
+        text: &str,
+        cleaned: &text::Cleaned,
+        opts: &SummaryOptions,
+    ) -> Vec<SummarySentence> {
+        let spans: Vec<Span> = cleaned.sentences().collect();
+        let Some(vec) = self.summary_vectorizer() else {
+            // A model without any vectoriser cannot exist (load checks heads), but be total.
+            return Vec::new();
+        };
+        let mut buf = Vec::new();
+        let mut terms: Vec<String> = Vec::new();
+        let mut vectorize = |s: &str| -> (SparseVec, usize) {
+            terms.clear();
+            let mut words = 0;
+            self.analyzer
+                .for_each_term(s, &mut buf, |t, _| terms.push(t.to_owned()));
+            words += s.split_whitespace().count();
+            let mut counts: Vec<(u32, u32)> = Vec::with_capacity(terms.len());
+            let mut ids: Vec<u32> = terms.iter().filter_map(|t| vec.term_id(t)).collect();
+            ids.sort_unstable();
+            for id in ids {
+                match counts.last_mut() {
+                    Some((l, c)) if *l == id => *c += 1,
+                    _ => counts.push((id, 1)),
+                }
+            }
+            (vec.weight(&counts), words)
+        };
+        let cands: Vec<Candidate> = spans
+            .iter()
+            .map(|s| {
+                let (vector, words) = vectorize(&text[s.start..s.end]);
+                Candidate { vector, words }
+            })
+            .collect();
+        let title_vec = (!title.trim().is_empty()).then(|| vectorize(title).0);
+        summarize::summarize(
+            &cands,
+            title_vec.as_ref(),
+            opts.length,
+            opts.order,
+            &SummarizerConfig::default(),
+        )
+        .into_iter()
+        .map(|p| SummarySentence {
+            span: spans[p.index],
+            index: p.index,
+            score: p.score,
+        })
+        .collect()
+    }
+
+    fn summary_vectorizer(&self) -> Option<&crate::features::TfidfVectorizer> {
+        let by_name = self
+            .meta
+            .summary_idf_head
+            .as_deref()
+            .and_then(|n| self.head(n));
+        by_name.or(self.heads.first()).map(|h| &h.vectorizer)
+    }
+}

@@ -1,0 +1,324 @@
+//! The analyzer: tokens -> normalised terms, as configured by data.
+//!
+//! Stages, in order (each stated constraint matters):
+//! 1. [`super::tokenize`] finds spans in the original text (offsets never change after this).
+//! 2. Per token: Unicode NFKC (`km²` -> `km2`, full-width digits -> ASCII), then quote folding
+//!    (`’` -> `'`), then lowercasing. The stemmer expects lowercase input, so this comes first.
+//! 3. Special forms that must not be stemmed: dotted abbreviations (`u.s.`), the capitalised
+//!    `US` (rewritten to `u.s.` so it is not the stop word "us"), and anything with a digit or a
+//!    currency sign (`$1.13bn`, `30-day`). Possessive `'s` is dropped (`russia's` -> `russia`).
+//! 4. Stop words are removed (the list itself is stored in the config, so a loaded model never
+//!    depends on the defaults of the binary that loads it).
+//! 5. Snowball stemming of plain words; hyphenated words are stemmed on their last part.
+//!
+//! [`AnalyzerConfig`] is serialised into every model file; the server rebuilds the analyzer
+//! from it (see STYLE.md: "the analyzer is data").
+
+use std::collections::HashSet;
+
+use rust_stemmers::{Algorithm, Stemmer};
+use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
+
+use super::tokenize::{tokenize_into, Span};
+
+/// Snowball languages offered by rust-stemmers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    Arabic,
+    Danish,
+    Dutch,
+    English,
+    Finnish,
+    French,
+    German,
+    Greek,
+    Hungarian,
+    Italian,
+    Norwegian,
+    Portuguese,
+    Romanian,
+    Russian,
+    Spanish,
+    Swedish,
+    Tamil,
+    Turkish,
+}
+
+impl Language {
+    fn algorithm(self) -> Algorithm {
+        match self {
+            Language::Arabic => Algorithm::Arabic,
+            Language::Danish => Algorithm::Danish,
+            Language::Dutch => Algorithm::Dutch,
+            Language::English => Algorithm::English,
+            Language::Finnish => Algorithm::Finnish,
+            Language::French => Algorithm::French,
+            Language::German => Algorithm::German,
+            Language::Greek => Algorithm::Greek,
+            Language::Hungarian => Algorithm::Hungarian,
+            Language::Italian => Algorithm::Italian,
+            Language::Norwegian => Algorithm::Norwegian,
+            Language::Portuguese => Algorithm::Portuguese,
+            Language::Romanian => Algorithm::Romanian,
+            Language::Russian => Algorithm::Russian,
+            Language::Spanish => Algorithm::Spanish,
+            Language::Swedish => Algorithm::Swedish,
+            Language::Tamil => Algorithm::Tamil,
+            Language::Turkish => Algorithm::Turkish,
+        }
+    }
+
+    /// ISO 639-1 code, used to look up the default stop-word list.
+    fn iso_code(self) -> &'static str {
+        match self {
+            Language::Arabic => "ar",
+            Language::Danish => "da",
+            Language::Dutch => "nl",
+            Language::English => "en",
+            Language::Finnish => "fi",
+            Language::French => "fr",
+            Language::German => "de",
+            Language::Greek => "el",
+            Language::Hungarian => "hu",
+            Language::Italian => "it",
+            Language::Norwegian => "no",
+            Language::Portuguese => "pt",
+            Language::Romanian => "ro",
+            Language::Russian => "ru",
+            Language::Spanish => "es",
+            Language::Swedish => "sv",
+            Language::Tamil => "ta",
+            Language::Turkish => "tr",
+        }
+    }
+}
+
+/// The complete, serialisable analyzer configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnalyzerConfig {
+    /// Snowball stemmer language. Default: English (Porter2).
+    pub language: Language,
+    /// Stem plain words. Default: true.
+    pub stem: bool,
+    /// The stop words, lowercase, with `'` as apostrophe. Default: NLTK's list for the language
+    /// (198 English words): it keeps news words like "state", "world", "new", "said".
+    pub stop_words: Vec<String>,
+    /// Tokens shorter than this many characters (after normalisation) are dropped, unless they
+    /// contain a digit. Default: 2.
+    pub min_token_chars: usize,
+    /// Tokens longer than this many bytes are dropped (defends against 1 MB "words"). Default: 40.
+    pub max_token_bytes: usize,
+}
+
+impl Default for AnalyzerConfig {
+    fn default() -> Self {
+        Self::for_language(Language::English)
+    }
+}
+
+impl AnalyzerConfig {
+    /// Defaults for `language`, with NLTK's stop words for it (empty if there is none).
+    pub fn for_language(language: Language) -> Self {
+        let stop_words = stop_words::lookup(language.iso_code())
+            .unwrap_or(&[])
+            .iter()
+            .map(|w| w.replace('’', "'"))
+            .collect();
+        AnalyzerConfig {
+            language,
+            stem: true,
+            stop_words,
+            min_token_chars: 2,
+            max_token_bytes: 40,
+        }
+    }
+}
+
+/// A term produced by the analyzer, with the span of the token it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Term {
+    pub text: String,
+    pub span: Span,
+}
+
+/// A ready-to-use analyzer built from an [`AnalyzerConfig`].
+pub struct Analyzer {
+    config: AnalyzerConfig,
+    stop: HashSet<String>,
+    stemmer: Stemmer,
+}
+
+impl std::fmt::Debug for Analyzer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Analyzer")
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl Clone for Analyzer {
+    fn clone(&self) -> Self {
+        Analyzer::new(self.config.clone())
+    }
+}
+
+impl Analyzer {
+    pub fn new(config: AnalyzerConfig) -> Self {
+        let stop = config.stop_words.iter().cloned().collect();
+        let stemmer = Stemmer::create(config.language.algorithm());
+        Analyzer {
+            config,
+            stop,
+            stemmer,
+        }
+    }
+
+    pub fn config(&self) -> &AnalyzerConfig {
+        &self.config
+    }
+
+    /// Analyzes `text` into terms, each with its span in `text`.
+    pub fn analyze(&self, text: &str) -> Vec<Term> {
+        let mut spans = Vec::new();
+        tokenize_into(text, &mut spans);
+        let mut buf = String::new();
+        spans
+            .into_iter()
+            .filter_map(|span| {
+                self.term_into(&text[span.start..span.end], &mut buf)
+                    .then(|| Term {
+                        text: buf.clone(),
+                        span,
+                    })
+            })
+            .collect()
+    }
+
+    /// Calls `f` with each term of `text`, without allocating per term.
+    pub fn for_each_term(&self, text: &str, spans: &mut Vec<Span>, mut f: impl FnMut(&str, Span)) {
+        tokenize_into(text, spans);
+        let mut buf = String::new();
+        for &span in spans.iter() {
+            if self.term_into(&text[span.start..span.end], &mut buf) {
+                f(&buf, span);
+            }
+        }
+    }
+
+    /// Normalises one token into `out`. Returns false if the token yields no term.
+    pub fn term_into(&self, token: &str, out: &mut String) -> bool {
+        out.clear();
+        if token.len() > self.config.max_token_bytes {
+            return false;
+        }
+        // "US" in capitals is the country, not the pronoun.
+        if token == "US" {
+            out.push_str("u.s.");
+            return true;
+        }
+        if token.is_ascii() {
+            for c in token.chars() {
+                out.push(c.to_ascii_lowercase());
+            }
+        } else {
+            for c in token.nfkc() {
+                match c {
+                    '’' | 'ʼ' | '‘' => out.push('\''),
+                    '‐' | '‑' => out.push('-'),
+                    c => out.extend(c.to_lowercase()),
+                }
+            }
+        }
+        if out.ends_with("'s") {
+            out.truncate(out.len() - 2);
+        }
+        let has_digit = out.bytes().any(|b| b.is_ascii_digit());
+        if !has_digit && out.chars().count() < self.config.min_token_chars {
+            return false;
+        }
+        if has_digit || out.ends_with('.') || out.starts_with(['$', '£', '€', '¥']) {
+            return true;
+        }
+        if self.stop.contains(out.as_str()) {
+            return false;
+        }
+        if self.config.stem {
+            // Stem the last part of a hyphenated word: "cost-cutting" -> "cost-cut".
+            let split = out.rfind('-').map_or(0, |i| i + 1);
+            if split < out.len() {
+                let stemmed = self.stemmer.stem(&out[split..]);
+                if stemmed.len() != out.len() - split || stemmed != out[split..] {
+                    let stemmed = stemmed.into_owned();
+                    out.truncate(split);
+                    out.push_str(&stemmed);
+                }
+            }
+        }
+        !out.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nltk_english_list_is_used() {
+        let c = AnalyzerConfig::default();
+        assert!(c.stop_words.len() > 150 && c.stop_words.len() < 250);
+        for keep in ["state", "world", "new", "year", "million", "said"] {
+            assert!(
+                !c.stop_words.iter().any(|w| w == keep),
+                "{keep} is a stop word"
+            );
+        }
+        assert!(c.stop_words.iter().any(|w| w == "the"));
+    }
+
+    #[test]
+    fn table() {
+        let a = Analyzer::new(AnalyzerConfig::default());
+        let cases: &[(&str, &[&str])] = &[
+            ("The U.S. said", &["u.s.", "said"]),
+            ("US troops", &["u.s.", "troop"]),
+            // NLTK's list keeps "us"; the capitalised country is a different term.
+            ("us and them", &["us"]),
+            ("Russia’s economy", &["russia", "economi"]),
+            ("$1.13bn profit", &["$1.13bn", "profit"]),
+            ("a 30-day ban", &["30-day", "ban"]),
+            ("5 km² area", &["5", "km2", "area"]),
+            ("cost-cutting plans", &["cost-cut", "plan"]),
+            ("It’s running", &["run"]),
+            ("ＡＢＣ news", &["abc", "news"]),
+            ("Running RUNNING runs", &["run", "run", "run"]),
+            ("x y z", &[]),
+        ];
+        for (input, want) in cases {
+            let got: Vec<String> = a.analyze(input).into_iter().map(|t| t.text).collect();
+            assert_eq!(&got, want, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn spans_point_into_original() {
+        let a = Analyzer::new(AnalyzerConfig::default());
+        let text = "“Zürich’s banks” rose 5%";
+        let terms = a.analyze(text);
+        assert_eq!(&text[terms[0].span.start..terms[0].span.end], "Zürich’s");
+        assert_eq!(terms[0].text, "zürich");
+    }
+
+    #[test]
+    fn config_round_trips() {
+        let c = AnalyzerConfig::for_language(Language::German);
+        let json = serde_json::to_string(&c).unwrap();
+        let back: AnalyzerConfig = serde_json::from_str(&json).unwrap();
+        assert_eq!(c, back);
+        assert!(Analyzer::new(back)
+            .analyze("Die Häuser")
+            .iter()
+            .any(|t| t.text == "haus"));
+    }
+}

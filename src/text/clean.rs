@@ -1,0 +1,583 @@
+//! Cleaning of scraped pages: repeated content and site chrome.
+//!
+//! Input is a page turned into plain text. Output is the sentences worth keeping and a list of
+//! removals, each a byte range into the original text with a reason. The rules are deliberately
+//! conservative (on clean BBC articles they must keep >= 99.5% of sentences) and use only
+//! general signals: line length, final punctuation, capitalisation, position, repetition, and a
+//! few phrase families of site chrome (calls to action, sign-in and comment prompts, credits,
+//! legal footers). No site's exact strings.
+//!
+//! Order of the rules, per block (line or paragraph) first, then per sentence:
+//! 1. legal footer, photo caption or credit, lone agency/byline, call to action, section label;
+//! 2. runs of related-headline lines (short lines without final punctuation, next to each other);
+//! 3. a block or sentence equal, after normalisation (case, white space, quote style,
+//!    punctuation), to an earlier one or to the title: the first occurrence is kept.
+
+use std::collections::HashSet;
+
+use super::sentences::{segment, Block};
+use super::tokenize::Span;
+
+/// Why a piece of text was removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reason {
+    /// Repeats an earlier block or sentence (or the title).
+    Duplicate,
+    /// A call to action, sign-in/comment/newsletter prompt or similar site chrome.
+    Boilerplate,
+    /// A "Most Read"-style section label.
+    SectionLabel,
+    /// A run of related-headline lines.
+    RelatedHeadlines,
+    /// A photo caption or credit line.
+    Caption,
+    /// A copyright or legal footer.
+    Footer,
+    /// A lone agency name or byline.
+    Byline,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Duplicate => "duplicate",
+            Reason::Boilerplate => "boilerplate",
+            Reason::SectionLabel => "section-label",
+            Reason::RelatedHeadlines => "related-headlines",
+            Reason::Caption => "caption",
+            Reason::Footer => "footer",
+            Reason::Byline => "byline",
+        }
+    }
+}
+
+/// One removal: a byte range of the original text and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Removed {
+    pub span: Span,
+    pub reason: Reason,
+}
+
+/// The result of cleaning: kept blocks (with only kept sentences) and the removals.
+#[derive(Debug, Clone, Default)]
+pub struct Cleaned {
+    pub blocks: Vec<Block>,
+    pub removed: Vec<Removed>,
+}
+
+impl Cleaned {
+    /// Kept sentences, in document order.
+    pub fn sentences(&self) -> impl Iterator<Item = Span> + '_ {
+        self.blocks.iter().flat_map(|b| b.sentences.iter().copied())
+    }
+}
+
+/// Segments without cleaning (the request option that turns cleaning off).
+pub fn no_clean(text: &str) -> Cleaned {
+    Cleaned {
+        blocks: segment(text),
+        removed: Vec::new(),
+    }
+}
+
+const AGENCIES: &[&str] = &[
+    "reuters",
+    "ap",
+    "afp",
+    "associated press",
+    "agence france-presse",
+    "pa",
+    "pa media",
+    "bloomberg",
+    "dpa",
+    "xinhua",
+    "ani",
+    "pti",
+    "ians",
+    "efe",
+    "ansa",
+    "kyodo",
+    "yonhap",
+    "tass",
+    "upi",
+    "cnn",
+    "bbc",
+    "bbc news",
+    "staff",
+    "staff reporter",
+    "wire",
+    "wires",
+    "agencies",
+];
+
+/// Phrase families of site chrome; matched on the lowercased block with `'` for apostrophes.
+const CHROME: &[&str] = &[
+    "sign up",
+    "sign in",
+    "log in",
+    "login",
+    "subscribe",
+    "newsletter",
+    "click here",
+    "read more",
+    "share this",
+    "share on",
+    "follow us",
+    "comment policy",
+    "leave a comment",
+    "comments",
+    "comment on this",
+    "download our app",
+    "download the app",
+    "cookie",
+    "advertisement",
+    "sponsored",
+    "privacy policy",
+    "terms of use",
+    "terms of service",
+    "skip to",
+    "back to top",
+    "join the conversation",
+    "register now",
+    "free trial",
+    "quick and free",
+    "related articles",
+    "related stories",
+    "recommended",
+    "you may also like",
+    "more from",
+    "most read",
+    "most popular",
+    "most viewed",
+    "trending",
+    "top stories",
+    "latest news",
+    "watch:",
+    "listen:",
+    "open in app",
+    "continue reading",
+    "report an error",
+    "enable javascript",
+    "ad blocker",
+    "unsubscribe",
+    "email address",
+    "the best of",
+    "in your inbox",
+    "sign-up",
+    "sign-in",
+    "editor's picks",
+    "see also",
+    "please read our",
+    "would you like to",
+];
+
+const IMPERATIVES: &[&str] = &[
+    "sign",
+    "subscribe",
+    "click",
+    "read",
+    "share",
+    "follow",
+    "please",
+    "download",
+    "join",
+    "register",
+    "log",
+    "get",
+    "watch",
+    "listen",
+    "see",
+    "continue",
+    "enable",
+    "tap",
+    "visit",
+    "email",
+    "send",
+    "tell",
+    "find",
+    "sponsored",
+    "advertisement",
+    "skip",
+    "back",
+];
+
+const CAPTION_MARKERS: &[&str] = &[
+    "picture:",
+    "photo:",
+    "photograph:",
+    "image:",
+    "caption:",
+    "pictured:",
+    "credit:",
+    "illustration:",
+    "photos:",
+    "pictures:",
+    "images:",
+    "video:",
+];
+
+const CREDIT_MARKERS: &[&str] = &[
+    "getty images",
+    "ap photo",
+    "/reuters",
+    "/afp",
+    "/ap",
+    "/getty",
+    "shutterstock",
+    "/epa",
+    "/pa",
+    "(reuters)",
+    "(afp)",
+    "(ap)",
+    "(epa)",
+    "(getty",
+    "file photo",
+    "photograph:",
+    "photo:",
+    "picture:",
+    "image:",
+];
+
+fn normalise_lower(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '’' | '‘' | 'ʼ' => '\'',
+            '“' | '”' => '"',
+            c => c,
+        })
+        .flat_map(|c| c.to_lowercase())
+        .collect()
+}
+
+/// Key for duplicate detection: lowercase letters and digits, single spaces.
+fn dedup_key(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut space = false;
+    for c in s.chars() {
+        if c.is_alphanumeric() {
+            if space && !out.is_empty() {
+                out.push(' ');
+            }
+            space = false;
+            out.extend(c.to_lowercase());
+        } else {
+            space = true;
+        }
+    }
+    out
+}
+
+fn ends_with_terminal(s: &str) -> bool {
+    let t = s.trim_end_matches(|c: char| matches!(c, '"' | '\'' | '”' | '’' | ')' | ']'));
+    t.ends_with(['.', '!', '?', '…', ':', ';'])
+}
+
+struct Line<'a> {
+    text: &'a str,
+    lower: String,
+    words: Vec<&'a str>,
+    terminal: bool,
+}
+
+impl<'a> Line<'a> {
+    fn new(text: &'a str) -> Self {
+        let words: Vec<&str> = text
+            .split_whitespace()
+            .filter(|w| w.chars().any(|c| c.is_alphanumeric()))
+            .collect();
+        Line {
+            text,
+            lower: normalise_lower(text),
+            terminal: ends_with_terminal(text),
+            words,
+        }
+    }
+
+    fn n(&self) -> usize {
+        self.words.len()
+    }
+
+    fn capitalised_share(&self) -> f64 {
+        let caps = self
+            .words
+            .iter()
+            .filter(|w| {
+                w.chars()
+                    .find(|c| c.is_alphabetic())
+                    .is_some_and(|c| c.is_uppercase())
+            })
+            .count();
+        caps as f64 / self.n().max(1) as f64
+    }
+
+    /// Looks like a headline: short-to-medium, no final full stop, mostly capitalised words or
+    /// ends with a question mark.
+    fn headline_like(&self) -> bool {
+        (3..=16).contains(&self.n())
+            && !self.text.trim_end().ends_with(['.', ':', ';', ','])
+            && (!self.terminal || self.text.trim_end().ends_with('?'))
+    }
+}
+
+fn first_word(lower: &str) -> &str {
+    lower
+        .split(|c: char| !c.is_alphanumeric())
+        .find(|w| !w.is_empty())
+        .unwrap_or("")
+}
+
+/// Block-level chrome rules. `first` is true for the first non-empty block of the page.
+fn classify_block(line: &Line, first: bool) -> Option<Reason> {
+    let lower = line.lower.trim();
+    let n = line.n();
+    if n == 0 {
+        return Some(Reason::Boilerplate);
+    }
+    if lower.contains('©')
+        || lower.contains("all rights reserved")
+        || lower.starts_with("copyright")
+    {
+        return Some(Reason::Footer);
+    }
+    if CAPTION_MARKERS.iter().any(|m| lower.starts_with(m))
+        || (n <= 40
+            && CREDIT_MARKERS.iter().any(|m| lower.contains(m))
+            && !lower.contains(" - ")
+            && !lower.contains(" – ")
+            && (lower.contains('/') || lower.contains(':') || n <= 6))
+    {
+        return Some(Reason::Caption);
+    }
+    let stripped = lower.trim_matches(|c: char| !c.is_alphanumeric());
+    if n <= 5 && !line.terminal {
+        if AGENCIES.contains(&stripped) {
+            return Some(Reason::Byline);
+        }
+        if (lower.starts_with("by ")
+            || lower.starts_with("words by")
+            || lower.starts_with("reporting by"))
+            && line.capitalised_share() >= 0.5
+        {
+            return Some(Reason::Byline);
+        }
+    }
+    if (lower.starts_with("reporting by")
+        || lower.starts_with("editing by")
+        || lower.starts_with("additional reporting"))
+        && n <= 25
+    {
+        return Some(Reason::Byline);
+    }
+    if n <= 30 && CHROME.iter().any(|p| lower.contains(p)) {
+        let imperative = IMPERATIVES.contains(&first_word(lower));
+        let question = lower.ends_with('?');
+        if imperative || question || !line.terminal {
+            return Some(if n <= 4 && !line.terminal {
+                Reason::SectionLabel
+            } else {
+                Reason::Boilerplate
+            });
+        }
+    }
+    if !first
+        && n <= 3
+        && !line.terminal
+        && line.capitalised_share() >= 0.99
+        && !lower.ends_with('?')
+    {
+        return Some(Reason::SectionLabel);
+    }
+    None
+}
+
+/// Cleans `text`. `title`, if given, is used to drop copies of the headline inside the text.
+pub fn clean(text: &str, title: Option<&str>) -> Cleaned {
+    let blocks = segment(text);
+    let lines: Vec<Line> = blocks
+        .iter()
+        .map(|b| Line::new(&text[b.span.start..b.span.end]))
+        .collect();
+    let mut verdict: Vec<Option<Reason>> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| classify_block(l, i == 0))
+        .collect();
+
+    // Runs of headline-like lines. A run of >= 3, or >= 2 right after a removed label or at
+    // the end of the page, is a related-headlines list. The first block (the page's own
+    // headline) never starts a run.
+    let mut i = 0;
+    while i < blocks.len() {
+        if verdict[i].is_some() || !lines[i].headline_like() || lines[i].n() == 0 {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j < blocks.len() && verdict[j].is_none() && lines[j].headline_like() {
+            j += 1;
+        }
+        let run = j - i;
+        let after_label = i > 0
+            && matches!(
+                verdict[i - 1],
+                Some(Reason::SectionLabel | Reason::Boilerplate)
+            );
+        let at_end = j == blocks.len() || verdict[j..].iter().all(|v| v.is_some());
+        let start = if i == 0 { 1 } else { i };
+        let run_from_start = j.saturating_sub(start);
+        if run_from_start >= 3
+            || (run_from_start >= 2 && (after_label || at_end))
+            || (run >= 1 && after_label && run_from_start >= 1 && lines[start].n() >= 4)
+        {
+            for v in verdict.iter_mut().take(j).skip(start) {
+                *v = Some(Reason::RelatedHeadlines);
+            }
+        }
+        i = j.max(i + 1);
+    }
+
+    let mut removed = Vec::new();
+    let mut kept = Vec::new();
+    let mut seen_blocks: HashSet<String> = HashSet::new();
+    let mut seen_sentences: HashSet<String> = HashSet::new();
+    if let Some(t) = title {
+        let k = dedup_key(t);
+        if !k.is_empty() {
+            seen_blocks.insert(k.clone());
+            seen_sentences.insert(k);
+        }
+    }
+    for ((block, line), v) in blocks.into_iter().zip(&lines).zip(verdict) {
+        if let Some(reason) = v {
+            removed.push(Removed {
+                span: block.span,
+                reason,
+            });
+            continue;
+        }
+        let key = dedup_key(line.text);
+        if !key.is_empty() && !seen_blocks.insert(key) {
+            removed.push(Removed {
+                span: block.span,
+                reason: Reason::Duplicate,
+            });
+            continue;
+        }
+        let mut sentences = Vec::with_capacity(block.sentences.len());
+        for s in &block.sentences {
+            let st = &text[s.start..s.end];
+            let key = dedup_key(st);
+            // Short sentences ("Yes.", "No.") may legitimately repeat.
+            if key.len() >= 20 && !seen_sentences.insert(key) {
+                removed.push(Removed {
+                    span: *s,
+                    reason: Reason::Duplicate,
+                });
+                continue;
+            }
+            if block.sentences.len() > 1 {
+                let sl = Line::new(st);
+                if let Some(reason) =
+                    classify_block(&sl, false).filter(|r| *r != Reason::SectionLabel)
+                {
+                    removed.push(Removed { span: *s, reason });
+                    continue;
+                }
+            }
+            sentences.push(*s);
+        }
+        if !sentences.is_empty() {
+            kept.push(Block {
+                span: block.span,
+                sentences,
+            });
+        }
+    }
+    Cleaned {
+        blocks: kept,
+        removed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reasons(text: &str) -> Vec<(&str, &'static str)> {
+        clean(text, None)
+            .removed
+            .iter()
+            .map(|r| (&text[r.span.start..r.span.end], r.reason.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn chrome_table() {
+        let body = "The minister said on Monday that the plan would cost $2bn. Critics called it reckless.";
+        let cases: &[(&str, &str)] = &[
+            ("Would you like to comment on this article?", "boilerplate"),
+            (
+                "Sign up (it's quick and free) or sign in now.",
+                "boilerplate",
+            ),
+            (
+                "Please read our Comment Policy before commenting.",
+                "boilerplate",
+            ),
+            ("Most Read", "section-label"),
+            ("© 2024 Example Media Ltd. All rights reserved.", "footer"),
+            ("Reuters", "byline"),
+            ("By Jane Smith", "byline"),
+            ("Picture: John Doe/Getty Images", "caption"),
+            (
+                "The minister speaks in London. Photograph: Jane Doe/AP",
+                "caption",
+            ),
+            ("Subscribe to our daily newsletter", "boilerplate"),
+        ];
+        for (chrome, want) in cases {
+            let text =
+                format!("{body}\n{chrome}\nMore details came later in the day, officials said.");
+            let got = reasons(&text);
+            assert_eq!(got, vec![(*chrome, *want)], "chrome {chrome:?}");
+        }
+    }
+
+    #[test]
+    fn body_pasted_twice_ends_up_once() {
+        let body =
+            "Oil prices rose sharply on Tuesday.\nTraders blamed supply worries in the Gulf.";
+        let text = format!("{body}\n{body}");
+        let c = clean(&text, None);
+        assert_eq!(c.sentences().count(), 2);
+        assert_eq!(c.removed.len(), 2);
+        assert!(c.removed.iter().all(|r| r.reason == Reason::Duplicate));
+        assert!(c.removed[0].span.start > body.len());
+    }
+
+    #[test]
+    fn near_duplicates_by_quote_case_space() {
+        let text = "He said “it’s over” for the club.\n\nHE SAID \"it's   over\" for the club.";
+        let c = clean(text, None);
+        assert_eq!(c.sentences().count(), 1);
+    }
+
+    #[test]
+    fn related_headlines_run_is_removed() {
+        let text = "The central bank held rates at 5% on Thursday. Markets were calm.\nRelated\nBank of England warns on inflation outlook\nHouse prices fall for third month in a row\nWhy the pound is weaker than it looks";
+        let got = reasons(text);
+        assert_eq!(got.len(), 4, "{got:?}");
+        assert_eq!(got[1].1, "related-headlines");
+    }
+
+    #[test]
+    fn title_copy_is_dropped_but_clean_text_is_kept() {
+        let text = "Ad sales boost Time Warner profit\nQuarterly profits at TimeWarner jumped 76% to $1.13bn. The firm is big.";
+        let c = clean(text, Some("Ad sales boost Time Warner profit"));
+        assert_eq!(c.sentences().count(), 2);
+        assert_eq!(c.removed[0].reason, Reason::Duplicate);
+        let plain =
+            "He declined to comment. The comments were made on Monday. Sign language is used.";
+        assert!(clean(plain, None).removed.is_empty());
+    }
+}
