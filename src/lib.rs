@@ -14,3 +14,5 @@ pub mod features;
 pub mod model;
 pub mod summarize;
 pub mod text;
+pub mod train;
+pub mod server;

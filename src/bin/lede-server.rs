@@ -1,1 +1,209 @@
-fn main() {}
+//! `lede-server`: serves lede.v1 over gRPC. `lede-server healthcheck` probes a running server
+//! (used by the container's HEALTHCHECK: no extra tools in the image).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use lede::server::{self, ServerConfig};
+
+#[derive(Parser, Debug)]
+#[command(version, about = "Lede: topic, region and summaries of news articles over gRPC")]
+struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Address to listen on.
+    #[arg(long, env = "LEDE_ADDR", default_value = "0.0.0.0:50051")]
+    addr: String,
+    /// Model bundle directory (or model.lede file). Default: models/default relative to the
+    /// working directory, then to the binary (../../models/default), then /models/default.
+    #[arg(long, env = "LEDE_MODEL")]
+    model: Option<PathBuf>,
+    /// Largest gRPC request message, bytes.
+    #[arg(long, env = "LEDE_MAX_REQUEST_BYTES", default_value_t = 4 << 20)]
+    max_request_bytes: usize,
+    /// Largest article text, bytes (bigger: RESOURCE_EXHAUSTED).
+    #[arg(long, env = "LEDE_MAX_TEXT_BYTES", default_value_t = 1 << 20)]
+    max_text_bytes: usize,
+    /// Most items in one AnalyzeStream call.
+    #[arg(long, env = "LEDE_MAX_STREAM_ITEMS", default_value_t = 100_000)]
+    max_stream_items: usize,
+    /// Most calls in flight; beyond it calls are shed with RESOURCE_EXHAUSTED.
+    #[arg(long, env = "LEDE_MAX_CONCURRENT_CALLS", default_value_t = 256)]
+    max_concurrent_calls: usize,
+    /// Deadline for calls that carry none, seconds.
+    #[arg(long, env = "LEDE_DEFAULT_DEADLINE_SECS", default_value_t = 30.0)]
+    default_deadline_secs: f64,
+    /// How long shutdown waits for in-flight calls, seconds.
+    #[arg(long, env = "LEDE_SHUTDOWN_GRACE_SECS", default_value_t = 10.0)]
+    shutdown_grace_secs: f64,
+    /// Log format.
+    #[arg(long, env = "LEDE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Ask a running server's grpc.health.v1 service; exit 0 if SERVING, 1 otherwise.
+    Healthcheck {
+        /// Server address.
+        #[arg(long, default_value = "127.0.0.1:50051")]
+        addr: String,
+        /// Give up after this many seconds.
+        #[arg(long, default_value_t = 3.0)]
+        timeout_secs: f64,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,h2=warn,tower=warn,hyper=warn".into());
+    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => b.init(),
+        LogFormat::Json => b.json().flatten_event(true).init(),
+    }
+}
+
+/// The default model: working directory, next to the binary (target/*/ -> repo), container path.
+fn default_model() -> Result<PathBuf> {
+    let mut candidates = vec![PathBuf::from("models/default")];
+    if let Ok(exe) = std::env::current_exe() {
+        if let Some(dir) = exe.parent() {
+            candidates.push(dir.join("models/default"));
+            candidates.push(dir.join("../../models/default"));
+        }
+    }
+    candidates.push(PathBuf::from("/models/default"));
+    for c in &candidates {
+        if c.join(lede::model::MODEL_FILE).is_file() {
+            return Ok(c.clone());
+        }
+    }
+    bail!(
+        "no model found (looked in {}); pass --model DIR or set LEDE_MODEL",
+        candidates.iter().map(|c| c.display().to_string()).collect::<Vec<_>>().join(", ")
+    )
+}
+
+fn secs(v: f64, flag: &str) -> Result<Duration> {
+    if !(v.is_finite() && v > 0.0 && v < 1e7) {
+        bail!("--{flag} must be a positive number of seconds, got {v}");
+    }
+    Ok(Duration::from_secs_f64(v))
+}
+
+fn config(a: &Args) -> Result<(SocketAddr, ServerConfig)> {
+    let addr: SocketAddr = a
+        .addr
+        .parse()
+        .with_context(|| format!("--addr {:?} is not a socket address like 0.0.0.0:50051", a.addr))?;
+    let model_path = match &a.model {
+        Some(p) => p.clone(),
+        None => default_model()?,
+    };
+    // Fail fast on an obviously missing model (the full validation happens at load).
+    lede::model::model_file(Path::new(&model_path))?;
+    for (v, flag) in [
+        (a.max_request_bytes, "max-request-bytes"),
+        (a.max_text_bytes, "max-text-bytes"),
+        (a.max_stream_items, "max-stream-items"),
+        (a.max_concurrent_calls, "max-concurrent-calls"),
+    ] {
+        if v == 0 {
+            bail!("--{flag} must be at least 1");
+        }
+    }
+    Ok((
+        addr,
+        ServerConfig {
+            model_path,
+            max_request_bytes: a.max_request_bytes,
+            max_text_bytes: a.max_text_bytes,
+            max_stream_items: a.max_stream_items,
+            max_concurrent_calls: a.max_concurrent_calls,
+            default_deadline: secs(a.default_deadline_secs, "default-deadline-secs")?,
+            shutdown_grace: secs(a.shutdown_grace_secs, "shutdown-grace-secs")?,
+        },
+    ))
+}
+
+async fn healthcheck(addr: &str, timeout: Duration) -> Result<()> {
+    use tonic_health::pb::{health_check_response::ServingStatus, health_client::HealthClient, HealthCheckRequest};
+    let uri = format!("http://{addr}");
+    let channel = tonic::transport::Endpoint::from_shared(uri)?
+        .connect_timeout(timeout)
+        .timeout(timeout)
+        .connect()
+        .await
+        .with_context(|| format!("cannot connect to {addr}"))?;
+    let resp = HealthClient::new(channel)
+        .check(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .context("health check failed")?;
+    let status = resp.into_inner().status();
+    if status != ServingStatus::Serving {
+        bail!("server reports {status:?}");
+    }
+    println!("SERVING");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("install SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("install SIGINT handler");
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM received"),
+        _ = int.recv() => tracing::info!("SIGINT received"),
+    }
+}
+
+async fn run(args: Args) -> Result<()> {
+    if let Some(Command::Healthcheck { addr, timeout_secs }) = &args.command {
+        return healthcheck(addr, secs(*timeout_secs, "timeout-secs")?).await;
+    }
+    init_tracing(args.log_format);
+    let (addr, cfg) = config(&args)?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    tracing::info!(addr = %listener.local_addr()?, model = %cfg.model_path.display(), "listening");
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .context("installing the SIGHUP handler")?;
+    server::serve(cfg, listener, shutdown_signal(), move |handle| {
+        tokio::spawn(async move {
+            while hup.recv().await.is_some() {
+                tracing::info!("SIGHUP received: reloading the model");
+                let _ = handle.state.reload().await;
+            }
+        });
+    })
+    .await?;
+    Ok(())
+}
+
+fn main() {
+    let args = Args::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("lede-server: error: cannot start the runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    if let Err(e) = rt.block_on(run(args)) {
+        eprintln!("lede-server: error: {e:#}");
+        std::process::exit(1);
+    }
+}

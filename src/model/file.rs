@@ -38,9 +38,9 @@ pub struct RawFile {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ModelError + '_ {
-    move |source| ModelError::Io {
+    move |error| ModelError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     }
 }
 

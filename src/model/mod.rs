@@ -30,31 +30,27 @@ pub const MODEL_FILE: &str = "model.lede";
 /// Errors of reading or writing a model bundle. Every variant names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{path}: not a Lede model file (wrong magic bytes)")]
+    #[error("{}: {error}", path.display())]
+    Io { path: PathBuf, error: std::io::Error },
+    #[error("{}: not a Lede model file (wrong magic bytes)", path.display())]
     BadMagic { path: PathBuf },
-    #[error("{path}: model format version {found} is not supported by this build (supports {supported}); retrain with this lede-train or use a matching server")]
+    #[error("{}: model format version {found} is not supported by this build (supports {supported}); retrain with this lede-train or use a matching server", path.display())]
     UnsupportedVersion {
         path: PathBuf,
         found: u32,
         supported: String,
     },
-    #[error("{path}: file is truncated ({what})")]
+    #[error("{}: file is truncated ({what})", path.display())]
     Truncated { path: PathBuf, what: String },
-    #[error("{path}: checksum mismatch (stored {expected:08x}, computed {found:08x}): the file is corrupt")]
+    #[error("{}: checksum mismatch (stored {expected:08x}, computed {found:08x}): the file is corrupt", path.display())]
     Checksum {
         path: PathBuf,
         expected: u32,
         found: u32,
     },
-    #[error("{path}: corrupt model: {what}")]
+    #[error("{}: corrupt model: {what}", path.display())]
     Corrupt { path: PathBuf, what: String },
-    #[error("{path}: no model here (expected a bundle directory containing {MODEL_FILE} or a .lede file)")]
+    #[error("{}: no model here (expected a bundle directory containing {MODEL_FILE} or a .lede file)", path.display())]
     NotFound { path: PathBuf },
 }
 

@@ -1,0 +1,335 @@
+//! Validation and conversion between lede.v1 messages and library types.
+//!
+//! Requests are destructured in full, so a new proto field is a compile error here until it is
+//! handled, never a silent drop.
+
+use crate::model::{Analysis, AnalyzeOptions, HeadOutput, LabelScore, SummaryOptions};
+use crate::summarize::{Length, Order};
+use crate::text::Removed as RemovedSpan;
+
+use super::error::ServiceError;
+use super::proto;
+
+/// Labels per head when the caller sends top_k = 0.
+pub const DEFAULT_TOP_K: usize = 3;
+/// Above this, top_k is an error (a typo or garbage), not "all".
+pub const MAX_TOP_K: u32 = 1000;
+/// Evidence terms per label with `explain`.
+pub const EVIDENCE_TERMS: usize = 10;
+/// Default summary length when no option is set.
+pub const DEFAULT_RATIO: f64 = 0.3;
+/// Largest accepted word budget.
+pub const MAX_WORDS: u32 = 100_000;
+/// Longest accepted title.
+pub const MAX_TITLE_BYTES: usize = 64 * 1024;
+
+/// Limits the converter checks.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_text_bytes: usize,
+}
+
+/// A validated document request.
+#[derive(Debug, Clone)]
+pub struct DocRequest {
+    pub id: String,
+    pub title: String,
+    pub text: String,
+    pub options: AnalyzeOptions,
+}
+
+fn check_text(text: &str, limits: Limits) -> Result<(), ServiceError> {
+    if text.len() > limits.max_text_bytes {
+        return Err(ServiceError::TooLarge {
+            field: "text",
+            bytes: text.len(),
+            limit: limits.max_text_bytes,
+        });
+    }
+    if text.trim().is_empty() {
+        return Err(ServiceError::Blank { field: "text" });
+    }
+    Ok(())
+}
+
+fn check_title(title: &str) -> Result<(), ServiceError> {
+    if title.len() > MAX_TITLE_BYTES {
+        return Err(ServiceError::TooLarge {
+            field: "title",
+            bytes: title.len(),
+            limit: MAX_TITLE_BYTES,
+        });
+    }
+    Ok(())
+}
+
+fn top_k(k: u32, field: &'static str) -> Result<usize, ServiceError> {
+    match k {
+        0 => Ok(DEFAULT_TOP_K),
+        k if k > MAX_TOP_K => Err(ServiceError::InvalidField {
+            field,
+            reason: format!("{k} is too large; use 0 for the default ({DEFAULT_TOP_K}) or 1..={MAX_TOP_K} (values above the number of labels return all labels)"),
+        }),
+        k => Ok(k as usize),
+    }
+}
+
+/// Converts summary options; `None` means defaults.
+pub fn summary_options(
+    o: Option<proto::SummaryOptions>,
+    field: &'static str,
+) -> Result<SummaryOptions, ServiceError> {
+    let proto::SummaryOptions {
+        max_sentences,
+        ratio,
+        max_words,
+        order,
+    } = o.unwrap_or_default();
+    let order = match proto::summary_options::Order::try_from(order) {
+        Ok(proto::summary_options::Order::Unspecified | proto::summary_options::Order::Document) => {
+            Order::Document
+        }
+        Ok(proto::summary_options::Order::Rank) => Order::Rank,
+        Err(_) => {
+            return Err(ServiceError::InvalidField {
+                field,
+                reason: format!("order {order} is not a known value (0, 1 or 2)"),
+            })
+        }
+    };
+    let set = [max_sentences != 0, ratio != 0.0, max_words != 0]
+        .iter()
+        .filter(|b| **b)
+        .count();
+    if set > 1 {
+        return Err(ServiceError::InvalidField {
+            field,
+            reason: "set only one of max_sentences, ratio, max_words".into(),
+        });
+    }
+    let length = if max_sentences != 0 {
+        Length::Sentences(max_sentences as usize)
+    } else if ratio != 0.0 {
+        if !(ratio > 0.0 && ratio <= 1.0) {
+            return Err(ServiceError::InvalidField {
+                field,
+                reason: format!("ratio must be in (0, 1], got {ratio}"),
+            });
+        }
+        Length::Ratio(ratio)
+    } else if max_words != 0 {
+        if max_words > MAX_WORDS {
+            return Err(ServiceError::InvalidField {
+                field,
+                reason: format!("max_words must be at most {MAX_WORDS}, got {max_words}"),
+            });
+        }
+        Length::Words(max_words as usize)
+    } else {
+        Length::Ratio(DEFAULT_RATIO)
+    };
+    Ok(SummaryOptions { length, order })
+}
+
+impl DocRequest {
+    pub fn from_classify(r: proto::ClassifyRequest, limits: Limits) -> Result<Self, ServiceError> {
+        let proto::ClassifyRequest {
+            title,
+            text,
+            top_k: k,
+            explain,
+            skip_cleaning,
+        } = r;
+        check_text(&text, limits)?;
+        check_title(&title)?;
+        Ok(DocRequest {
+            id: String::new(),
+            title,
+            text,
+            options: AnalyzeOptions {
+                clean: !skip_cleaning,
+                classify: true,
+                top_k: top_k(k, "top_k")?,
+                evidence: if explain { EVIDENCE_TERMS } else { 0 },
+                summary: None,
+            },
+        })
+    }
+
+    pub fn from_summarize(r: proto::SummarizeRequest, limits: Limits) -> Result<Self, ServiceError> {
+        let proto::SummarizeRequest {
+            title,
+            text,
+            options,
+            skip_cleaning,
+        } = r;
+        check_text(&text, limits)?;
+        check_title(&title)?;
+        Ok(DocRequest {
+            id: String::new(),
+            title,
+            text,
+            options: AnalyzeOptions {
+                clean: !skip_cleaning,
+                classify: false,
+                top_k: DEFAULT_TOP_K,
+                evidence: 0,
+                summary: Some(summary_options(options, "options")?),
+            },
+        })
+    }
+
+    pub fn from_analyze(r: proto::AnalyzeRequest, limits: Limits) -> Result<Self, ServiceError> {
+        let proto::AnalyzeRequest {
+            id,
+            title,
+            text,
+            top_k: k,
+            explain,
+            summary,
+            skip_cleaning,
+        } = r;
+        if id.len() > 1024 {
+            return Err(ServiceError::TooLarge {
+                field: "id",
+                bytes: id.len(),
+                limit: 1024,
+            });
+        }
+        check_text(&text, limits)?;
+        check_title(&title)?;
+        Ok(DocRequest {
+            id,
+            title,
+            text,
+            options: AnalyzeOptions {
+                clean: !skip_cleaning,
+                classify: true,
+                top_k: top_k(k, "top_k")?,
+                evidence: if explain { EVIDENCE_TERMS } else { 0 },
+                summary: Some(summary_options(summary, "summary")?),
+            },
+        })
+    }
+}
+
+fn offset(v: usize) -> u32 {
+    // Texts are limited far below 4 GiB (max_text_bytes), so this never saturates in practice.
+    u32::try_from(v).unwrap_or(u32::MAX)
+}
+
+pub fn cleaning(removed: &[RemovedSpan]) -> proto::Cleaning {
+    proto::Cleaning {
+        removed: removed
+            .iter()
+            .map(|r| proto::Removed {
+                byte_offset: offset(r.span.start),
+                byte_length: offset(r.span.end - r.span.start),
+                reason: r.reason.as_str().to_owned(),
+            })
+            .collect(),
+    }
+}
+
+fn predictions(heads: &[HeadOutput], name: &str) -> Vec<proto::Prediction> {
+    heads
+        .iter()
+        .find(|h| h.head == name)
+        .map(|h| {
+            h.labels
+                .iter()
+                .map(|LabelScore { label, probability, evidence }| proto::Prediction {
+                    label: label.clone(),
+                    probability: *probability,
+                    evidence: evidence
+                        .iter()
+                        .map(|(term, weight)| proto::Evidence {
+                            term: term.clone(),
+                            weight: *weight,
+                        })
+                        .collect(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub fn classify_response(a: &Analysis, version: &str) -> proto::ClassifyResponse {
+    proto::ClassifyResponse {
+        topics: predictions(&a.heads, "topic"),
+        regions: predictions(&a.heads, "region"),
+        model_version: version.to_owned(),
+        cleaning: Some(cleaning(&a.removed)),
+    }
+}
+
+pub fn summarize_response(text: &str, a: &Analysis, version: &str, with_cleaning: bool) -> proto::SummarizeResponse {
+    let sentences: Vec<proto::Sentence> = a
+        .summary
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .map(|s| proto::Sentence {
+            text: text[s.span.start..s.span.end].to_owned(),
+            index: offset(s.index),
+            score: s.score,
+            byte_offset: offset(s.span.start),
+            byte_length: offset(s.span.end - s.span.start),
+        })
+        .collect();
+    let joined = sentences
+        .iter()
+        .map(|s| s.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    proto::SummarizeResponse {
+        sentences,
+        text: joined,
+        model_version: version.to_owned(),
+        cleaning: with_cleaning.then(|| cleaning(&a.removed)),
+    }
+}
+
+pub fn analyze_response(id: String, text: &str, a: &Analysis, version: &str) -> proto::AnalyzeResponse {
+    proto::AnalyzeResponse {
+        id,
+        topics: predictions(&a.heads, "topic"),
+        regions: predictions(&a.heads, "region"),
+        summary: Some(summarize_response(text, a, version, false)),
+        cleaning: Some(cleaning(&a.removed)),
+        model_version: version.to_owned(),
+        error: None,
+    }
+}
+
+pub fn error_item(id: String, e: &ServiceError) -> proto::AnalyzeResponse {
+    proto::AnalyzeResponse {
+        id,
+        error: Some(proto::Error {
+            code: e.code() as i32,
+            message: e.to_string(),
+        }),
+        ..Default::default()
+    }
+}
+
+pub fn model_info(meta: &crate::model::ModelMeta) -> proto::ModelInfo {
+    proto::ModelInfo {
+        version: meta.version.clone(),
+        heads: meta
+            .heads
+            .iter()
+            .map(|h| {
+                (
+                    h.name.clone(),
+                    proto::Head {
+                        labels: h.labels.clone(),
+                        metrics: h.metrics.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+                    },
+                )
+            })
+            .collect(),
+        created_at: meta.created_at.clone(),
+        format_version: meta.format_version.to_string(),
+    }
+}

@@ -1,0 +1,53 @@
+//! Errors of the service and their one mapping to gRPC statuses.
+
+use tonic::{Code, Status};
+
+/// Everything a call can fail with. Mapped exhaustively (no `_ =>`) in `From<ServiceError>`.
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub enum ServiceError {
+    /// A required text field is empty or only white space.
+    #[error("{field}: must contain at least one non-whitespace character")]
+    Blank { field: &'static str },
+    /// A field has a value outside its documented range.
+    #[error("{field}: {reason}")]
+    InvalidField { field: &'static str, reason: String },
+    /// A field is larger than the configured limit.
+    #[error("{field}: {bytes} bytes is over the limit of {limit} bytes; send less text or raise the server's --max-text-bytes")]
+    TooLarge {
+        field: &'static str,
+        bytes: usize,
+        limit: usize,
+    },
+    /// A stream sent more items than allowed.
+    #[error("stream: more than {limit} items in one AnalyzeStream call; split the batch into several streams")]
+    TooManyItems { limit: usize },
+    /// Too many analyses in flight.
+    #[error("server overloaded: {in_flight} analyses in flight; retry with backoff")]
+    Overloaded { in_flight: usize },
+    /// No model loaded (still starting).
+    #[error("no model loaded yet; retry when health reports SERVING")]
+    NoModel,
+    /// A bug: an analysis task failed. Never caused by input.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ServiceError {
+    pub fn code(&self) -> Code {
+        match self {
+            ServiceError::Blank { .. } => Code::InvalidArgument,
+            ServiceError::InvalidField { .. } => Code::InvalidArgument,
+            ServiceError::TooLarge { .. } => Code::ResourceExhausted,
+            ServiceError::TooManyItems { .. } => Code::ResourceExhausted,
+            ServiceError::Overloaded { .. } => Code::ResourceExhausted,
+            ServiceError::NoModel => Code::Unavailable,
+            ServiceError::Internal(_) => Code::Internal,
+        }
+    }
+}
+
+impl From<ServiceError> for Status {
+    fn from(e: ServiceError) -> Status {
+        Status::new(e.code(), e.to_string())
+    }
+}

@@ -1,0 +1,228 @@
+//! The gRPC server: lede.v1 Analyzer, grpc.health.v1, server reflection (v1 and v1alpha).
+//!
+//! Startup: the listener is bound first and health reports NOT_SERVING; the model is loaded on
+//! the blocking pool; then health turns SERVING. A model that fails to load at startup is a
+//! fatal error (the caller exits with one clear line). Later reloads ([`State::reload`], wired
+//! to SIGHUP by the binary) swap the model atomically; if the new one fails validation the old
+//! one keeps serving and the failure is logged. Shutdown stops accepting, lets in-flight calls
+//! finish within the grace period, then returns.
+
+pub mod convert;
+pub mod error;
+pub mod proto;
+mod service;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwapOption;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::Server;
+use tracing::{error, info};
+
+use crate::model::{Model, ModelError};
+
+pub use error::ServiceError;
+pub use service::Service;
+
+/// Server limits and behaviour. Every field has a documented default ([`Default`]).
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Model bundle directory or file.
+    pub model_path: PathBuf,
+    /// Largest accepted gRPC message (decoded), bytes. Default 4 MiB.
+    pub max_request_bytes: usize,
+    /// Largest accepted `text`, bytes. Default 1 MiB.
+    pub max_text_bytes: usize,
+    /// Most items in one AnalyzeStream call. Default 100,000.
+    pub max_stream_items: usize,
+    /// Most calls in flight; more are shed with RESOURCE_EXHAUSTED. Default 256.
+    pub max_concurrent_calls: usize,
+    /// Deadline applied when the client sends none. Default 30 s.
+    pub default_deadline: Duration,
+    /// How long shutdown waits for in-flight calls. Default 10 s.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            model_path: PathBuf::from("models/default"),
+            max_request_bytes: 4 << 20,
+            max_text_bytes: 1 << 20,
+            max_stream_items: 100_000,
+            max_concurrent_calls: 256,
+            default_deadline: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Errors that stop the server.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error(transparent)]
+    Transport(#[from] tonic::transport::Error),
+    #[error(transparent)]
+    Reflection(#[from] tonic_reflection::server::Error),
+    #[error("model loading task failed: {0}")]
+    Task(String),
+}
+
+/// Shared state: configuration and the current model.
+pub struct State {
+    pub config: ServerConfig,
+    model: ArcSwapOption<Model>,
+    health: tonic_health::server::HealthReporter,
+}
+
+impl State {
+    /// The model serving now (None until the first load finished).
+    pub fn model(&self) -> Option<Arc<Model>> {
+        self.model.load_full()
+    }
+
+    async fn load(&self) -> Result<Arc<Model>, ModelError> {
+        let path = self.config.model_path.clone();
+        let t0 = std::time::Instant::now();
+        let model = tokio::task::spawn_blocking(move || Model::load(&path))
+            .await
+            .map_err(|e| ModelError::Corrupt {
+                path: self.config.model_path.clone(),
+                what: format!("loader task failed: {e}"),
+            })??;
+        info!(
+            version = %model.meta.version,
+            ms = t0.elapsed().as_millis() as u64,
+            path = %self.config.model_path.display(),
+            "model loaded"
+        );
+        Ok(Arc::new(model))
+    }
+
+    /// Loads the model again from its path and swaps it in. On failure the old model keeps
+    /// serving; the error is logged and returned.
+    pub async fn reload(&self) -> Result<String, ModelError> {
+        match self.load().await {
+            Ok(m) => {
+                let v = m.meta.version.clone();
+                self.model.store(Some(m));
+                info!(version = %v, "model reloaded");
+                Ok(v)
+            }
+            Err(e) => {
+                error!(error = %e, "model reload failed; the previous model keeps serving");
+                Err(e)
+            }
+        }
+    }
+}
+
+/// A running server's handle for the embedding program (tests, the binary).
+#[derive(Clone)]
+pub struct Handle {
+    pub state: Arc<State>,
+}
+
+/// Serves on `listener` until `shutdown` resolves. `ready` receives the handle once the
+/// service accepts calls (before the model is loaded: health says NOT_SERVING until then).
+pub async fn serve(
+    config: ServerConfig,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    ready: impl FnOnce(Handle) + Send,
+) -> Result<(), ServerError> {
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health
+        .set_not_serving::<proto::analyzer_server::AnalyzerServer<Service>>()
+        .await;
+    health.set_service_status("", tonic_health::ServingStatus::NotServing).await;
+    let state = Arc::new(State {
+        config: config.clone(),
+        model: ArcSwapOption::empty(),
+        health: health.clone(),
+    });
+
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()?;
+
+    let analyzer = proto::analyzer_server::AnalyzerServer::new(Service::new(state.clone()))
+        .max_decoding_message_size(config.max_request_bytes)
+        .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
+        .send_compressed(tonic::codec::CompressionEncoding::Gzip);
+
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let incoming = TcpListenerStream::new(listener);
+    let layer = tower::ServiceBuilder::new()
+        .load_shed()
+        .concurrency_limit(config.max_concurrent_calls)
+        .into_inner();
+    let server = Server::builder()
+        .timeout(config.default_deadline)
+        .layer(layer)
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(analyzer)
+        .serve_with_incoming_shutdown(incoming, async {
+            let _ = stop_rx.await;
+        });
+    let mut server = tokio::spawn(server);
+    // Let the server task start on its own before `ready` runs: a `ready` that blocks its
+    // thread must not hold the freshly spawned task in this worker's LIFO slot.
+    tokio::task::yield_now().await;
+    ready(Handle {
+        state: state.clone(),
+    });
+
+    // Load the model; a failure here is fatal.
+    let model = match state.load().await {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = stop_tx.send(());
+            let _ = server.await;
+            return Err(e.into());
+        }
+    };
+    state.model.store(Some(model));
+    state
+        .health
+        .set_serving::<proto::analyzer_server::AnalyzerServer<Service>>()
+        .await;
+    state.health.set_service_status("", tonic_health::ServingStatus::Serving).await;
+    info!("serving");
+
+    tokio::select! {
+        r = &mut server => {
+            return r.map_err(|e| ServerError::Task(e.to_string()))?.map_err(Into::into);
+        }
+        _ = shutdown => {}
+    }
+    info!(grace_s = config.shutdown_grace.as_secs_f64(), "shutting down: draining in-flight calls");
+    state
+        .health
+        .set_not_serving::<proto::analyzer_server::AnalyzerServer<Service>>()
+        .await;
+    state.health.set_service_status("", tonic_health::ServingStatus::NotServing).await;
+    let _ = stop_tx.send(());
+    match tokio::time::timeout(config.shutdown_grace, &mut server).await {
+        Ok(r) => r.map_err(|e| ServerError::Task(e.to_string()))??,
+        Err(_) => {
+            error!("grace period over: closing remaining calls");
+            server.abort();
+        }
+    }
+    info!("stopped");
+    Ok(())
+}

@@ -1,0 +1,69 @@
+//! Model files: the compatibility fixture loads; damage is refused with a clear message.
+
+use lede::model::{self, Model, ModelError};
+
+use crate::util;
+
+#[test]
+fn compat_fixture_for_format_v1_loads_and_predicts() {
+    let m = Model::load(&util::fixture("compat-v1")).unwrap();
+    assert_eq!(m.meta.format_version, 1);
+    assert_eq!(m.meta.version, "fixture@6bc2a3065755");
+    let a = m.analyze("", "The striker scored twice in the cup final.", &Default::default());
+    assert_eq!(a.heads[0].labels[0].label, "sport");
+}
+
+#[test]
+fn metadata_is_readable_without_the_weights() {
+    let meta = model::read_meta(&util::default_model()).unwrap();
+    assert_eq!(meta.heads.len(), 2);
+    assert_eq!(meta.analyzer.language, lede::text::Language::English);
+    assert!(meta.heads.iter().all(|h| !h.data.is_empty() && h.data[0].sha256.len() == 64));
+}
+
+fn damaged(edit: impl FnOnce(&mut Vec<u8>)) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = std::fs::read(util::fixture("compat-v1/model.lede")).unwrap();
+    edit(&mut bytes);
+    let p = dir.path().join("model.lede");
+    std::fs::write(&p, bytes).unwrap();
+    let e = Model::load(&p).unwrap_err();
+    let s = e.to_string();
+    assert!(s.contains("model.lede"), "message names the file: {s}");
+    s
+}
+
+#[test]
+fn damage_is_refused_with_a_clear_message() {
+    assert!(damaged(|b| b[0] = b'X').contains("wrong magic"));
+    assert!(damaged(|b| b[8] = 9).contains("format version 9 is not supported"));
+    assert!(damaged(|b| b.truncate(b.len() - 10)).contains("truncated"));
+    assert!(damaged(|b| b.truncate(20)).contains("truncated"));
+    assert!(damaged(|b| {
+        let n = b.len();
+        b[n - 5] ^= 0x40;
+    })
+    .contains("checksum mismatch"));
+    assert!(damaged(|b| b.clear()).contains("wrong magic"));
+}
+
+#[test]
+fn empty_directory_is_not_a_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = Model::load(dir.path()).unwrap_err();
+    assert!(matches!(e, ModelError::NotFound { .. }), "{e}");
+}
+
+#[test]
+fn save_and_load_round_trip() {
+    let m = Model::load(&util::fixture("compat-v1")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    m.save(dir.path()).unwrap();
+    let back = Model::load(dir.path()).unwrap();
+    assert_eq!(back.meta, m.meta);
+    let text = "Shares in the bank rose after profits beat forecasts.";
+    assert_eq!(
+        back.analyze("", text, &Default::default()).heads,
+        m.analyze("", text, &Default::default()).heads
+    );
+}

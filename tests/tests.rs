@@ -1,0 +1,10 @@
+//! Integration tests: one binary, modules per area (ripgrep's layout).
+//! The server tests run a real server on 127.0.0.1:0 with a real tonic client.
+
+mod util;
+
+mod cleaning;
+mod model_files;
+mod regions;
+mod server;
+mod training;
