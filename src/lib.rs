@@ -12,7 +12,7 @@
 pub mod classify;
 pub mod features;
 pub mod model;
+pub mod server;
 pub mod summarize;
 pub mod text;
 pub mod train;
-pub mod server;

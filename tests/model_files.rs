@@ -9,7 +9,11 @@ fn compat_fixture_for_format_v1_loads_and_predicts() {
     let m = Model::load(&util::fixture("compat-v1")).unwrap();
     assert_eq!(m.meta.format_version, 1);
     assert_eq!(m.meta.version, "fixture@6bc2a3065755");
-    let a = m.analyze("", "The striker scored twice in the cup final.", &Default::default());
+    let a = m.analyze(
+        "",
+        "The striker scored twice in the cup final.",
+        &Default::default(),
+    );
     assert_eq!(a.heads[0].labels[0].label, "sport");
 }
 
@@ -18,7 +22,10 @@ fn metadata_is_readable_without_the_weights() {
     let meta = model::read_meta(&util::default_model()).unwrap();
     assert_eq!(meta.heads.len(), 2);
     assert_eq!(meta.analyzer.language, lede::text::Language::English);
-    assert!(meta.heads.iter().all(|h| !h.data.is_empty() && h.data[0].sha256.len() == 64));
+    assert!(meta
+        .heads
+        .iter()
+        .all(|h| !h.data.is_empty() && h.data[0].sha256.len() == 64));
 }
 
 fn damaged(edit: impl FnOnce(&mut Vec<u8>)) -> String {

@@ -6,7 +6,9 @@ use crate::util;
 fn region(text: &str) -> String {
     let m = util::model();
     let a = m.analyze("", text, &Default::default());
-    a.heads.iter().find(|h| h.head == "region").unwrap().labels[0].label.clone()
+    a.heads.iter().find(|h| h.head == "region").unwrap().labels[0]
+        .label
+        .clone()
 }
 
 #[test]

@@ -7,7 +7,9 @@ use lede::server::proto::{self, summary_options::Order};
 use lede::server::ServerConfig;
 use tokio_stream::StreamExt;
 use tonic::Code;
-use tonic_health::pb::{health_check_response::ServingStatus, health_client::HealthClient, HealthCheckRequest};
+use tonic_health::pb::{
+    health_check_response::ServingStatus, health_client::HealthClient, HealthCheckRequest,
+};
 
 use crate::util::{self, TestServer, KENYA};
 
@@ -49,7 +51,10 @@ async fn classify_returns_ranked_probabilities() {
         .into_inner();
     assert_eq!(r.topics.len(), 3, "top_k 0 means the default of 3");
     assert_eq!(r.topics[0].label, "business");
-    assert!(r.topics.windows(2).all(|w| w[0].probability >= w[1].probability));
+    assert!(r
+        .topics
+        .windows(2)
+        .all(|w| w[0].probability >= w[1].probability));
     assert!(!r.topics[0].evidence.is_empty());
     assert_eq!(r.regions[0].label, "north-america");
     assert!(r.model_version.starts_with("default@"));
@@ -91,7 +96,10 @@ async fn summarize_returns_offsets_into_the_text() {
         let start = sen.byte_offset as usize;
         assert_eq!(&ARTICLE[start..start + sen.byte_length as usize], sen.text);
     }
-    assert!(r.sentences[0].index < r.sentences[1].index, "document order by default");
+    assert!(
+        r.sentences[0].index < r.sentences[1].index,
+        "document order by default"
+    );
 
     let ranked = c
         .summarize(summarize(
@@ -106,7 +114,13 @@ async fn summarize_returns_offsets_into_the_text() {
         .unwrap()
         .into_inner();
     assert_eq!(ranked.sentences.len(), 5);
-    assert!(ranked.sentences.windows(2).all(|w| w[0].score >= w[1].score - 1.0), "rank order");
+    assert!(
+        ranked
+            .sentences
+            .windows(2)
+            .all(|w| w[0].score >= w[1].score - 1.0),
+        "rank order"
+    );
 
     let words = c
         .summarize(summarize(
@@ -119,7 +133,11 @@ async fn summarize_returns_offsets_into_the_text() {
         .await
         .unwrap()
         .into_inner();
-    let n: usize = words.sentences.iter().map(|s| s.text.split_whitespace().count()).sum();
+    let n: usize = words
+        .sentences
+        .iter()
+        .map(|s| s.text.split_whitespace().count())
+        .sum();
     assert!(n <= 40 && !words.sentences.is_empty(), "{n}");
     s.stop().await.unwrap();
 }
@@ -154,7 +172,9 @@ async fn analyze_cleans_classifies_and_summarises_a_scraped_page() {
     let mut unique = texts.clone();
     unique.dedup();
     assert_eq!(texts, unique, "no duplicate sentences in a summary");
-    assert!(texts.iter().all(|t| !t.contains("Sign up") && !t.contains("comment")));
+    assert!(texts
+        .iter()
+        .all(|t| !t.contains("Sign up") && !t.contains("comment")));
     s.stop().await.unwrap();
 }
 
@@ -188,7 +208,11 @@ async fn analyze_stream_answers_every_item_and_reports_bad_ones() {
             ..Default::default()
         },
     ];
-    let mut out = c.analyze_stream(tokio_stream::iter(items)).await.unwrap().into_inner();
+    let mut out = c
+        .analyze_stream(tokio_stream::iter(items))
+        .await
+        .unwrap()
+        .into_inner();
     let mut got = Vec::new();
     while let Some(r) = out.next().await {
         got.push(r.unwrap());
@@ -217,7 +241,11 @@ async fn stream_longer_than_the_limit_is_cut_with_resource_exhausted() {
         text: "Short text about markets.".into(),
         ..Default::default()
     });
-    let mut out = c.analyze_stream(tokio_stream::iter(items)).await.unwrap().into_inner();
+    let mut out = c
+        .analyze_stream(tokio_stream::iter(items))
+        .await
+        .unwrap()
+        .into_inner();
     let mut ok = 0;
     let mut status = None;
     while let Some(r) = out.next().await {
@@ -237,9 +265,16 @@ async fn stream_longer_than_the_limit_is_cut_with_resource_exhausted() {
 async fn model_info_lists_heads_and_metrics() {
     let s = server().await;
     let mut c = s.client().await;
-    let info = c.get_model_info(proto::GetModelInfoRequest {}).await.unwrap().into_inner();
+    let info = c
+        .get_model_info(proto::GetModelInfoRequest {})
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(info.format_version, "1");
-    assert_eq!(info.heads["topic"].labels, ["business", "entertainment", "politics", "sport", "tech"]);
+    assert_eq!(
+        info.heads["topic"].labels,
+        ["business", "entertainment", "politics", "sport", "tech"]
+    );
     assert_eq!(info.heads["region"].labels.len(), 7);
     assert!(info.heads["topic"].metrics["accuracy"] > 0.9);
     s.stop().await.unwrap();
@@ -255,8 +290,16 @@ async fn invalid_requests_get_precise_statuses() {
     let mut c = s.client().await;
     let cases: Vec<(proto::ClassifyRequest, Code, &str)> = vec![
         (classify(""), Code::InvalidArgument, "text: must contain"),
-        (classify(" \n\t "), Code::InvalidArgument, "text: must contain"),
-        (classify(&"x".repeat(10_001)), Code::ResourceExhausted, "over the limit of 10000"),
+        (
+            classify(" \n\t "),
+            Code::InvalidArgument,
+            "text: must contain",
+        ),
+        (
+            classify(&"x".repeat(10_001)),
+            Code::ResourceExhausted,
+            "over the limit of 10000",
+        ),
         (
             proto::ClassifyRequest {
                 top_k: 4_000_000_000,
@@ -272,20 +315,58 @@ async fn invalid_requests_get_precise_statuses() {
         assert!(e.message().contains(msg), "{:?} lacks {msg:?}", e.message());
     }
     let bad_opts = [
-        (proto::SummaryOptions { ratio: -1.0, ..Default::default() }, "ratio must be in (0, 1]"),
-        (proto::SummaryOptions { ratio: 7.5, ..Default::default() }, "ratio must be in (0, 1]"),
-        (proto::SummaryOptions { ratio: f64::NAN, ..Default::default() }, "ratio must be in (0, 1]"),
-        (proto::SummaryOptions { max_words: 4_000_000_000, ..Default::default() }, "max_words must be at most"),
         (
-            proto::SummaryOptions { max_sentences: 2, ratio: 0.5, ..Default::default() },
+            proto::SummaryOptions {
+                ratio: -1.0,
+                ..Default::default()
+            },
+            "ratio must be in (0, 1]",
+        ),
+        (
+            proto::SummaryOptions {
+                ratio: 7.5,
+                ..Default::default()
+            },
+            "ratio must be in (0, 1]",
+        ),
+        (
+            proto::SummaryOptions {
+                ratio: f64::NAN,
+                ..Default::default()
+            },
+            "ratio must be in (0, 1]",
+        ),
+        (
+            proto::SummaryOptions {
+                max_words: 4_000_000_000,
+                ..Default::default()
+            },
+            "max_words must be at most",
+        ),
+        (
+            proto::SummaryOptions {
+                max_sentences: 2,
+                ratio: 0.5,
+                ..Default::default()
+            },
             "set only one of",
         ),
-        (proto::SummaryOptions { order: 9, ..Default::default() }, "order 9"),
+        (
+            proto::SummaryOptions {
+                order: 9,
+                ..Default::default()
+            },
+            "order 9",
+        ),
     ];
     for (o, msg) in bad_opts {
         let e = c.summarize(summarize(ARTICLE, Some(o))).await.unwrap_err();
         assert_eq!(e.code(), Code::InvalidArgument);
-        assert!(e.message().starts_with("options: ") && e.message().contains(msg), "{}", e.message());
+        assert!(
+            e.message().starts_with("options: ") && e.message().contains(msg),
+            "{}",
+            e.message()
+        );
     }
     s.stop().await.unwrap();
 }
@@ -294,8 +375,14 @@ async fn invalid_requests_get_precise_statuses() {
 async fn oversized_message_is_rejected_not_crashing() {
     let s = server().await;
     let mut c = s.client().await;
-    let e = c.classify(classify(&"word ".repeat(1_100_000))).await.unwrap_err();
-    assert!(matches!(e.code(), Code::OutOfRange | Code::ResourceExhausted), "{e:?}");
+    let e = c
+        .classify(classify(&"word ".repeat(1_100_000)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e.code(), Code::OutOfRange | Code::ResourceExhausted),
+        "{e:?}"
+    );
     // The server keeps serving.
     c.classify(classify(ARTICLE)).await.unwrap();
     s.stop().await.unwrap();
@@ -304,34 +391,44 @@ async fn oversized_message_is_rejected_not_crashing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_is_not_serving_until_the_model_is_loaded() {
     let (tx, rx) = std::sync::mpsc::channel();
-    let s = TestServer::start_with(util::config_with_model(&util::default_model()), move |addr| {
-        // Called before the model load starts: ask health from another thread and runtime.
-        let status = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            rt.block_on(async move {
-                let ch = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
-                    .unwrap()
-                    .connect()
-                    .await
+    let s = TestServer::start_with(
+        util::config_with_model(&util::default_model()),
+        move |addr| {
+            // Called before the model load starts: ask health from another thread and runtime.
+            let status = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
                     .unwrap();
-                HealthClient::new(ch)
-                    .check(HealthCheckRequest { service: String::new() })
-                    .await
-                    .unwrap()
-                    .into_inner()
-                    .status()
+                rt.block_on(async move {
+                    let ch = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+                        .unwrap()
+                        .connect()
+                        .await
+                        .unwrap();
+                    HealthClient::new(ch)
+                        .check(HealthCheckRequest {
+                            service: String::new(),
+                        })
+                        .await
+                        .unwrap()
+                        .into_inner()
+                        .status()
+                })
             })
-        })
-        .join()
-        .unwrap();
-        tx.send(status).unwrap();
-    })
+            .join()
+            .unwrap();
+            tx.send(status).unwrap();
+        },
+    )
     .await;
     assert_eq!(rx.recv().unwrap(), ServingStatus::NotServing);
     let mut h = HealthClient::new(s.channel().await);
     for service in ["", "lede.v1.Analyzer"] {
         let st = h
-            .check(HealthCheckRequest { service: service.into() })
+            .check(HealthCheckRequest {
+                service: service.into(),
+            })
             .await
             .unwrap()
             .into_inner()
@@ -344,8 +441,9 @@ async fn health_is_not_serving_until_the_model_is_loaded() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reflection_lists_the_services() {
     use tonic_reflection::pb::v1::{
-        server_reflection_client::ServerReflectionClient, server_reflection_request::MessageRequest,
-        server_reflection_response::MessageResponse, ServerReflectionRequest,
+        server_reflection_client::ServerReflectionClient,
+        server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
+        ServerReflectionRequest,
     };
     let s = server().await;
     let mut c = ServerReflectionClient::new(s.channel().await);
@@ -353,7 +451,11 @@ async fn reflection_lists_the_services() {
         host: String::new(),
         message_request: Some(MessageRequest::ListServices(String::new())),
     };
-    let mut out = c.server_reflection_info(tokio_stream::iter([req])).await.unwrap().into_inner();
+    let mut out = c
+        .server_reflection_info(tokio_stream::iter([req]))
+        .await
+        .unwrap()
+        .into_inner();
     let msg = out.next().await.unwrap().unwrap();
     let Some(MessageResponse::ListServicesResponse(list)) = msg.message_response else {
         panic!("unexpected {msg:?}")
@@ -370,23 +472,46 @@ async fn reload_swaps_a_good_model_and_keeps_the_old_on_a_bad_one() {
     let dir = tempfile::tempdir().unwrap();
     let bundle = dir.path().join("m");
     std::fs::create_dir(&bundle).unwrap();
-    std::fs::copy(util::fixture("compat-v1/model.lede"), bundle.join("model.lede")).unwrap();
+    std::fs::copy(
+        util::fixture("compat-v1/model.lede"),
+        bundle.join("model.lede"),
+    )
+    .unwrap();
     let s = TestServer::start(util::config_with_model(&bundle)).await;
     let mut c = s.client().await;
-    let v1 = c.classify(classify(ARTICLE)).await.unwrap().into_inner().model_version;
+    let v1 = c
+        .classify(classify(ARTICLE))
+        .await
+        .unwrap()
+        .into_inner()
+        .model_version;
     assert!(v1.starts_with("fixture@"));
 
     // A corrupt file: reload fails, the old model keeps answering.
     std::fs::write(bundle.join("model.lede"), b"LEDEMODL garbage").unwrap();
     assert!(s.handle.state.reload().await.is_err());
-    let still = c.classify(classify(ARTICLE)).await.unwrap().into_inner().model_version;
+    let still = c
+        .classify(classify(ARTICLE))
+        .await
+        .unwrap()
+        .into_inner()
+        .model_version;
     assert_eq!(still, v1);
 
     // A good new model: swapped in.
-    std::fs::copy(util::default_model().join("model.lede"), bundle.join("model.lede")).unwrap();
+    std::fs::copy(
+        util::default_model().join("model.lede"),
+        bundle.join("model.lede"),
+    )
+    .unwrap();
     let v2 = s.handle.state.reload().await.unwrap();
     assert!(v2.starts_with("default@"));
-    let now = c.classify(classify(ARTICLE)).await.unwrap().into_inner().model_version;
+    let now = c
+        .classify(classify(ARTICLE))
+        .await
+        .unwrap()
+        .into_inner()
+        .model_version;
     assert_eq!(now, v2);
     s.stop().await.unwrap();
 }
@@ -397,7 +522,9 @@ async fn shutdown_finishes_the_call_in_flight() {
     let mut c = s.client().await;
     // A long article keeps a call busy for a while.
     let long: String = (0..3000)
-        .map(|i| format!("Sentence number {i} talks about markets, banks and the economy of Europe. "))
+        .map(|i| {
+            format!("Sentence number {i} talks about markets, banks and the economy of Europe. ")
+        })
         .collect();
     let call = tokio::spawn(async move {
         c.analyze(proto::AnalyzeRequest {
@@ -418,7 +545,13 @@ async fn startup_with_a_bad_model_fails_with_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("model.lede"), b"not a model").unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let r = lede::server::serve(util::config_with_model(dir.path()), listener, std::future::pending(), |_| {}).await;
+    let r = lede::server::serve(
+        util::config_with_model(dir.path()),
+        listener,
+        std::future::pending(),
+        |_| {},
+    )
+    .await;
     let e = r.unwrap_err().to_string();
     assert!(e.contains("not a Lede model file"), "{e}");
 }

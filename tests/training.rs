@@ -17,10 +17,20 @@ fn trains_a_topic_only_model_from_jsonl_and_csv() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("m");
         let data = util::fixture(file);
-        let o = train(&["--out", out.to_str().unwrap(), "--topic-data", data.to_str().unwrap(), "--name", "t"]);
+        let o = train(&[
+            "--out",
+            out.to_str().unwrap(),
+            "--topic-data",
+            data.to_str().unwrap(),
+            "--name",
+            "t",
+        ]);
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(o.status.success(), "{err}");
-        assert!(!err.contains("class_info"), "linfa's dbg! output leaked: {err}");
+        assert!(
+            !err.contains("class_info"),
+            "linfa's dbg! output leaked: {err}"
+        );
         let m = lede::model::Model::load(&out).unwrap();
         assert_eq!(m.heads.len(), 1);
         assert!(out.join("metrics.json").is_file() && out.join("MODEL_CARD.md").is_file());
@@ -36,12 +46,26 @@ fn bad_input_fails_with_file_and_line() {
     content.push_str("{\"text\": \"no label here\"}\n");
     std::fs::write(&data, &content).unwrap();
     let out = dir.path().join("m");
-    let o = train(&["--out", out.to_str().unwrap(), "--topic-data", data.to_str().unwrap()]);
+    let o = train(&[
+        "--out",
+        out.to_str().unwrap(),
+        "--topic-data",
+        data.to_str().unwrap(),
+    ]);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("bad.jsonl:37: missing field \"topic\""), "{err}");
+    assert!(
+        err.contains("bad.jsonl:37: missing field \"topic\""),
+        "{err}"
+    );
     // --skip-bad-rows counts and goes on.
-    let o = train(&["--out", out.to_str().unwrap(), "--topic-data", data.to_str().unwrap(), "--skip-bad-rows"]);
+    let o = train(&[
+        "--out",
+        out.to_str().unwrap(),
+        "--topic-data",
+        data.to_str().unwrap(),
+        "--skip-bad-rows",
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 
     for (content, want) in [

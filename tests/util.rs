@@ -23,8 +23,10 @@ pub fn fixture(name: &str) -> PathBuf {
 /// The bundled default model, loaded once per test binary.
 pub fn model() -> Arc<lede::model::Model> {
     static M: std::sync::OnceLock<Arc<lede::model::Model>> = std::sync::OnceLock::new();
-    M.get_or_init(|| Arc::new(lede::model::Model::load(&default_model()).expect("bundled model loads")))
-        .clone()
+    M.get_or_init(|| {
+        Arc::new(lede::model::Model::load(&default_model()).expect("bundled model loads"))
+    })
+    .clone()
 }
 
 /// A running test server.
@@ -41,7 +43,10 @@ impl TestServer {
     }
 
     /// Starts a server; `on_ready` runs when it accepts calls, before the model is loaded.
-    pub async fn start_with(config: ServerConfig, on_ready: impl FnOnce(std::net::SocketAddr) + Send + 'static) -> TestServer {
+    pub async fn start_with(
+        config: ServerConfig,
+        on_ready: impl FnOnce(std::net::SocketAddr) + Send + 'static,
+    ) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();

@@ -10,7 +10,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 use lede::server::{self, ServerConfig};
 
 #[derive(Parser, Debug)]
-#[command(version, about = "Lede: topic, region and summaries of news articles over gRPC")]
+#[command(
+    version,
+    about = "Lede: topic, region and summaries of news articles over gRPC"
+)]
 struct Args {
     #[command(subcommand)]
     command: Option<Command>,
@@ -66,7 +69,9 @@ enum LogFormat {
 fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| "info,h2=warn,tower=warn,hyper=warn".into());
-    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => b.init(),
         LogFormat::Json => b.json().flatten_event(true).init(),
@@ -90,7 +95,11 @@ fn default_model() -> Result<PathBuf> {
     }
     bail!(
         "no model found (looked in {}); pass --model DIR or set LEDE_MODEL",
-        candidates.iter().map(|c| c.display().to_string()).collect::<Vec<_>>().join(", ")
+        candidates
+            .iter()
+            .map(|c| c.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
     )
 }
 
@@ -102,10 +111,12 @@ fn secs(v: f64, flag: &str) -> Result<Duration> {
 }
 
 fn config(a: &Args) -> Result<(SocketAddr, ServerConfig)> {
-    let addr: SocketAddr = a
-        .addr
-        .parse()
-        .with_context(|| format!("--addr {:?} is not a socket address like 0.0.0.0:50051", a.addr))?;
+    let addr: SocketAddr = a.addr.parse().with_context(|| {
+        format!(
+            "--addr {:?} is not a socket address like 0.0.0.0:50051",
+            a.addr
+        )
+    })?;
     let model_path = match &a.model {
         Some(p) => p.clone(),
         None => default_model()?,
@@ -137,7 +148,9 @@ fn config(a: &Args) -> Result<(SocketAddr, ServerConfig)> {
 }
 
 async fn healthcheck(addr: &str, timeout: Duration) -> Result<()> {
-    use tonic_health::pb::{health_check_response::ServingStatus, health_client::HealthClient, HealthCheckRequest};
+    use tonic_health::pb::{
+        health_check_response::ServingStatus, health_client::HealthClient, HealthCheckRequest,
+    };
     let uri = format!("http://{addr}");
     let channel = tonic::transport::Endpoint::from_shared(uri)?
         .connect_timeout(timeout)
@@ -195,7 +208,10 @@ async fn run(args: Args) -> Result<()> {
 
 fn main() {
     let args = Args::parse();
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("lede-server: error: cannot start the runtime: {e}");

@@ -14,7 +14,10 @@ use lede::text::{AnalyzerConfig, Language};
 use lede::train::{self, Fields, Gazetteer, HeadRecipe, MultiLabel, Recipe};
 
 #[derive(Parser, Debug)]
-#[command(version, about = "Train Lede's TF-IDF + naive Bayes heads and write a model bundle")]
+#[command(
+    version,
+    about = "Train Lede's TF-IDF + naive Bayes heads and write a model bundle"
+)]
 struct Args {
     /// Output bundle directory (created; model.lede, metrics.json and MODEL_CARD.md are written).
     #[arg(long)]
@@ -80,8 +83,9 @@ struct Args {
 }
 
 fn recipe_from_flags(a: &Args) -> Result<Recipe> {
-    let language: Language = serde_json::from_value(serde_json::Value::String(a.language.to_lowercase()))
-        .with_context(|| format!("unknown --language {:?}", a.language))?;
+    let language: Language =
+        serde_json::from_value(serde_json::Value::String(a.language.to_lowercase()))
+            .with_context(|| format!("unknown --language {:?}", a.language))?;
     let tfidf = TfidfConfig {
         min_df: a.min_df,
         max_features: Some(a.max_features),
@@ -115,7 +119,11 @@ fn recipe_from_flags(a: &Args) -> Result<Recipe> {
         heads.push(head("topic", p, &a.topic_field, NbKind::Multinomial));
     }
     if let Some(p) = &a.region_data {
-        let kind = if a.region_complement { NbKind::Complement } else { NbKind::Multinomial };
+        let kind = if a.region_complement {
+            NbKind::Complement
+        } else {
+            NbKind::Multinomial
+        };
         let mut h = head("region", p, &a.region_field, kind);
         h.gazetteers = a
             .gazetteer
@@ -131,7 +139,9 @@ fn recipe_from_flags(a: &Args) -> Result<Recipe> {
         bail!("--gazetteer needs --region-data");
     }
     if heads.is_empty() {
-        bail!("nothing to train: give --topic-data FILE and/or --region-data FILE, or --recipe FILE");
+        bail!(
+            "nothing to train: give --topic-data FILE and/or --region-data FILE, or --recipe FILE"
+        );
     }
     Ok(Recipe {
         name: a.name.clone(),
@@ -172,10 +182,19 @@ fn model_card(recipe: &Recipe, trained: &train::Trained, command: &str) -> Strin
             h.training_rows
         );
         for d in &h.data {
-            s += &format!("- Data: `{}` ({} bytes, sha256 {}, {} rows used)\n", d.path, d.bytes, &d.sha256[..16], d.rows_used);
+            s += &format!(
+                "- Data: `{}` ({} bytes, sha256 {}, {} rows used)\n",
+                d.path,
+                d.bytes,
+                &d.sha256[..16],
+                d.rows_used
+            );
         }
         if let Some(ev) = trained.evaluations.get(&h.name) {
-            s += &format!("\nHeld-out evaluation:\n\n```\n{}```\n\n", ev.report().to_text());
+            s += &format!(
+                "\nHeld-out evaluation:\n\n```\n{}```\n\n",
+                ev.report().to_text()
+            );
         } else {
             s += "\nNo held-out rows: no evaluation.\n\n";
         }
@@ -211,17 +230,28 @@ fn run() -> Result<()> {
     let reports: serde_json::Map<String, serde_json::Value> = trained
         .evaluations
         .iter()
-        .map(|(k, e)| (k.clone(), serde_json::to_value(e.report()).unwrap_or_default()))
+        .map(|(k, e)| {
+            (
+                k.clone(),
+                serde_json::to_value(e.report()).unwrap_or_default(),
+            )
+        })
         .collect();
     let metrics = serde_json::json!({
         "version": trained.model.meta.version,
         "training_seconds": trained.seconds,
         "heads": reports,
     });
-    std::fs::write(args.out.join("metrics.json"), serde_json::to_string_pretty(&metrics)? + "\n")
-        .context("writing metrics.json")?;
-    std::fs::write(args.out.join("MODEL_CARD.md"), model_card(&recipe, &trained, &command))
-        .context("writing MODEL_CARD.md")?;
+    std::fs::write(
+        args.out.join("metrics.json"),
+        serde_json::to_string_pretty(&metrics)? + "\n",
+    )
+    .context("writing metrics.json")?;
+    std::fs::write(
+        args.out.join("MODEL_CARD.md"),
+        model_card(&recipe, &trained, &command),
+    )
+    .context("writing MODEL_CARD.md")?;
     for (name, ev) in &trained.evaluations {
         eprintln!("== head {name}\n{}", ev.report().to_text());
     }

@@ -31,7 +31,10 @@ pub const MODEL_FILE: &str = "model.lede";
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
     #[error("{}: {error}", path.display())]
-    Io { path: PathBuf, error: std::io::Error },
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
     #[error("{}: not a Lede model file (wrong magic bytes)", path.display())]
     BadMagic { path: PathBuf },
     #[error("{}: model format version {found} is not supported by this build (supports {supported}); retrain with this lede-train or use a matching server", path.display())]

@@ -40,10 +40,12 @@ impl Default for AnalyzeOptions {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct SummaryOptions {
     pub length: Length,
     pub order: Order,
+    /// Scoring weights (the server always uses the defaults; evaluation may vary them).
+    pub scoring: SummarizerConfig,
 }
 
 /// One label of one head.
@@ -176,7 +178,7 @@ impl Model {
             title_vec.as_ref(),
             opts.length,
             opts.order,
-            &SummarizerConfig::default(),
+            &opts.scoring,
         )
         .into_iter()
         .map(|p| SummarySentence {

@@ -86,9 +86,9 @@ pub fn summary_options(
         order,
     } = o.unwrap_or_default();
     let order = match proto::summary_options::Order::try_from(order) {
-        Ok(proto::summary_options::Order::Unspecified | proto::summary_options::Order::Document) => {
-            Order::Document
-        }
+        Ok(
+            proto::summary_options::Order::Unspecified | proto::summary_options::Order::Document,
+        ) => Order::Document,
         Ok(proto::summary_options::Order::Rank) => Order::Rank,
         Err(_) => {
             return Err(ServiceError::InvalidField {
@@ -128,7 +128,11 @@ pub fn summary_options(
     } else {
         Length::Ratio(DEFAULT_RATIO)
     };
-    Ok(SummaryOptions { length, order })
+    Ok(SummaryOptions {
+        length,
+        order,
+        scoring: Default::default(),
+    })
 }
 
 impl DocRequest {
@@ -156,7 +160,10 @@ impl DocRequest {
         })
     }
 
-    pub fn from_summarize(r: proto::SummarizeRequest, limits: Limits) -> Result<Self, ServiceError> {
+    pub fn from_summarize(
+        r: proto::SummarizeRequest,
+        limits: Limits,
+    ) -> Result<Self, ServiceError> {
         let proto::SummarizeRequest {
             title,
             text,
@@ -238,17 +245,23 @@ fn predictions(heads: &[HeadOutput], name: &str) -> Vec<proto::Prediction> {
         .map(|h| {
             h.labels
                 .iter()
-                .map(|LabelScore { label, probability, evidence }| proto::Prediction {
-                    label: label.clone(),
-                    probability: *probability,
-                    evidence: evidence
-                        .iter()
-                        .map(|(term, weight)| proto::Evidence {
-                            term: term.clone(),
-                            weight: *weight,
-                        })
-                        .collect(),
-                })
+                .map(
+                    |LabelScore {
+                         label,
+                         probability,
+                         evidence,
+                     }| proto::Prediction {
+                        label: label.clone(),
+                        probability: *probability,
+                        evidence: evidence
+                            .iter()
+                            .map(|(term, weight)| proto::Evidence {
+                                term: term.clone(),
+                                weight: *weight,
+                            })
+                            .collect(),
+                    },
+                )
                 .collect()
         })
         .unwrap_or_default()
@@ -263,7 +276,12 @@ pub fn classify_response(a: &Analysis, version: &str) -> proto::ClassifyResponse
     }
 }
 
-pub fn summarize_response(text: &str, a: &Analysis, version: &str, with_cleaning: bool) -> proto::SummarizeResponse {
+pub fn summarize_response(
+    text: &str,
+    a: &Analysis,
+    version: &str,
+    with_cleaning: bool,
+) -> proto::SummarizeResponse {
     let sentences: Vec<proto::Sentence> = a
         .summary
         .as_deref()
@@ -290,7 +308,12 @@ pub fn summarize_response(text: &str, a: &Analysis, version: &str, with_cleaning
     }
 }
 
-pub fn analyze_response(id: String, text: &str, a: &Analysis, version: &str) -> proto::AnalyzeResponse {
+pub fn analyze_response(
+    id: String,
+    text: &str,
+    a: &Analysis,
+    version: &str,
+) -> proto::AnalyzeResponse {
     proto::AnalyzeResponse {
         id,
         topics: predictions(&a.heads, "topic"),

@@ -141,7 +141,9 @@ pub async fn serve(
     health
         .set_not_serving::<proto::analyzer_server::AnalyzerServer<Service>>()
         .await;
-    health.set_service_status("", tonic_health::ServingStatus::NotServing).await;
+    health
+        .set_service_status("", tonic_health::ServingStatus::NotServing)
+        .await;
     let state = Arc::new(State {
         config: config.clone(),
         model: ArcSwapOption::empty(),
@@ -200,7 +202,10 @@ pub async fn serve(
         .health
         .set_serving::<proto::analyzer_server::AnalyzerServer<Service>>()
         .await;
-    state.health.set_service_status("", tonic_health::ServingStatus::Serving).await;
+    state
+        .health
+        .set_service_status("", tonic_health::ServingStatus::Serving)
+        .await;
     info!("serving");
 
     tokio::select! {
@@ -209,12 +214,18 @@ pub async fn serve(
         }
         _ = shutdown => {}
     }
-    info!(grace_s = config.shutdown_grace.as_secs_f64(), "shutting down: draining in-flight calls");
+    info!(
+        grace_s = config.shutdown_grace.as_secs_f64(),
+        "shutting down: draining in-flight calls"
+    );
     state
         .health
         .set_not_serving::<proto::analyzer_server::AnalyzerServer<Service>>()
         .await;
-    state.health.set_service_status("", tonic_health::ServingStatus::NotServing).await;
+    state
+        .health
+        .set_service_status("", tonic_health::ServingStatus::NotServing)
+        .await;
     let _ = stop_tx.send(());
     match tokio::time::timeout(config.shutdown_grace, &mut server).await {
         Ok(r) => r.map_err(|e| ServerError::Task(e.to_string()))??,

@@ -48,7 +48,10 @@ impl Service {
     }
 
     /// Runs one analysis on the blocking pool, so long texts never stall the async runtime.
-    async fn run(&self, req: DocRequest) -> Result<(Arc<Model>, DocRequest, Analysis), ServiceError> {
+    async fn run(
+        &self,
+        req: DocRequest,
+    ) -> Result<(Arc<Model>, DocRequest, Analysis), ServiceError> {
         let model = self.state.model().ok_or(ServiceError::NoModel)?;
         tokio::task::spawn_blocking(move || {
             let a = model.analyze(&req.title, &req.text, &req.options);
@@ -59,7 +62,12 @@ impl Service {
     }
 
     /// Wraps a unary handler body with a span and one log line with latency and outcome.
-    async fn unary<T, F>(method: &'static str, id: String, bytes: usize, f: F) -> Result<Response<T>, Status>
+    async fn unary<T, F>(
+        method: &'static str,
+        id: String,
+        bytes: usize,
+        f: F,
+    ) -> Result<Response<T>, Status>
     where
         F: std::future::Future<Output = Result<T, ServiceError>>,
     {
@@ -88,7 +96,8 @@ impl Service {
     }
 }
 
-type AnalyzeStreamOut = Pin<Box<dyn Stream<Item = Result<proto::AnalyzeResponse, Status>> + Send + 'static>>;
+type AnalyzeStreamOut =
+    Pin<Box<dyn Stream<Item = Result<proto::AnalyzeResponse, Status>> + Send + 'static>>;
 
 #[tonic::async_trait]
 impl Analyzer for Service {
@@ -117,7 +126,12 @@ impl Analyzer for Service {
         Self::unary("Summarize", id, bytes, async {
             let req = DocRequest::from_summarize(r, self.limits())?;
             let (model, req, a) = self.run(req).await?;
-            Ok(convert::summarize_response(&req.text, &a, &model.meta.version, true))
+            Ok(convert::summarize_response(
+                &req.text,
+                &a,
+                &model.meta.version,
+                true,
+            ))
         })
         .await
     }
@@ -132,7 +146,12 @@ impl Analyzer for Service {
         Self::unary("Analyze", id, bytes, async {
             let req = DocRequest::from_analyze(r, self.limits())?;
             let (model, req, a) = self.run(req).await?;
-            Ok(convert::analyze_response(req.id.clone(), &req.text, &a, &model.meta.version))
+            Ok(convert::analyze_response(
+                req.id.clone(),
+                &req.text,
+                &a,
+                &model.meta.version,
+            ))
         })
         .await
     }
@@ -176,9 +195,12 @@ impl Analyzer for Service {
                     let item_id = item.id.clone();
                     let out = match DocRequest::from_analyze(item, svc.limits()) {
                         Ok(req) => match svc.run(req).await {
-                            Ok((model, req, a)) => {
-                                convert::analyze_response(req.id.clone(), &req.text, &a, &model.meta.version)
-                            }
+                            Ok((model, req, a)) => convert::analyze_response(
+                                req.id.clone(),
+                                &req.text,
+                                &a,
+                                &model.meta.version,
+                            ),
                             Err(e) => {
                                 errors += 1;
                                 convert::error_item(item_id, &e)
@@ -203,7 +225,9 @@ impl Analyzer for Service {
             }
             .instrument(span),
         );
-        Ok(Response::new(Box::pin(ReceiverStream::new(rx)) as AnalyzeStreamOut))
+        Ok(Response::new(
+            Box::pin(ReceiverStream::new(rx)) as AnalyzeStreamOut
+        ))
     }
 
     async fn get_model_info(

@@ -23,27 +23,32 @@ use crate::features::SparseVec;
 pub struct SummarizerConfig {
     /// Weight of centroid similarity. Default 1.0.
     pub centrality: f64,
-    /// Weight of the position prior. Default 0.6.
+    /// Weight of the position prior. Default 0.3.
     pub position: f64,
-    /// Decay of the position prior (0 = flat). Default 0.5.
+    /// Decay of the position prior (0 = flat). Default 1.0: the lead sentence gets the full
+    /// weight, the second half of it, the tenth a tenth.
     pub position_decay: f64,
     /// Weight of title overlap. Default 0.3.
     pub title: f64,
-    /// Sentences with fewer words are scaled down by `words / min_words`. Default 8.
+    /// Sentences with fewer words are scaled down by `words / min_words`. Default 20.
     pub min_words: usize,
-    /// MMR trade-off between score and novelty, in [0, 1]. Default 0.8.
+    /// MMR trade-off between score and novelty, in [0, 1]. Default 0.95.
     pub mmr_lambda: f64,
+    /// A candidate whose cosine similarity to an already picked sentence exceeds this is never
+    /// picked (it says the same thing), whatever its score. Default 0.8.
+    pub max_similarity: f64,
 }
 
 impl Default for SummarizerConfig {
     fn default() -> Self {
         SummarizerConfig {
             centrality: 1.0,
-            position: 0.6,
-            position_decay: 0.5,
+            position: 0.3,
+            position_decay: 1.0,
             title: 0.3,
-            min_words: 8,
-            mmr_lambda: 0.8,
+            min_words: 20,
+            mmr_lambda: 0.95,
+            max_similarity: 0.8,
         }
     }
 }
@@ -172,7 +177,7 @@ pub fn summarize(
     while picked.len() < want {
         let mut best: Option<(usize, f64)> = None;
         for i in 0..cands.len() {
-            if taken[i] {
+            if taken[i] || max_sim[i] > cfg.max_similarity {
                 continue;
             }
             if let Some(b) = budget {
@@ -242,7 +247,7 @@ mod tests {
         );
         assert_eq!(
             summarize(&d, None, Length::Sentences(99), Order::Document, &cfg).len(),
-            5
+            4 // one candidate is a copy of another: never picked
         );
         assert_eq!(
             summarize(&d, None, Length::Ratio(0.01), Order::Document, &cfg).len(),
@@ -250,7 +255,7 @@ mod tests {
         );
         assert_eq!(
             summarize(&d, None, Length::Ratio(1.0), Order::Document, &cfg).len(),
-            5
+            4
         );
         let w = summarize(&d, None, Length::Words(25), Order::Document, &cfg);
         assert!(w.iter().map(|p| d[p.index].words).sum::<usize>() <= 25);

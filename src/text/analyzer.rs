@@ -181,19 +181,14 @@ impl Analyzer {
 
     /// Analyzes `text` into terms, each with its span in `text`.
     pub fn analyze(&self, text: &str) -> Vec<Term> {
-        let mut spans = Vec::new();
-        tokenize_into(text, &mut spans);
-        let mut buf = String::new();
-        spans
-            .into_iter()
-            .filter_map(|span| {
-                self.term_into(&text[span.start..span.end], &mut buf)
-                    .then(|| Term {
-                        text: buf.clone(),
-                        span,
-                    })
+        let mut out = Vec::new();
+        self.for_each_term(text, &mut Vec::new(), |t, span| {
+            out.push(Term {
+                text: t.to_owned(),
+                span,
             })
-            .collect()
+        });
+        out
     }
 
     /// Calls `f` with each term of `text`, without allocating per term.

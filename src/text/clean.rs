@@ -171,6 +171,65 @@ const CHROME: &[&str] = &[
     "would you like to",
 ];
 
+/// Words that make up "Most Read"-style section labels (a label is a short line of them).
+const LABEL_WORDS: &[&str] = &[
+    "related",
+    "more",
+    "most",
+    "read",
+    "latest",
+    "trending",
+    "popular",
+    "share",
+    "comments",
+    "tags",
+    "topics",
+    "advertisement",
+    "sponsored",
+    "video",
+    "videos",
+    "gallery",
+    "newsletter",
+    "podcast",
+    "opinion",
+    "also",
+    "next",
+    "up",
+    "top",
+    "stories",
+    "story",
+    "news",
+    "articles",
+    "content",
+    "recommended",
+    "for",
+    "you",
+    "in",
+    "this",
+    "section",
+    "from",
+    "around",
+    "the",
+    "web",
+    "partner",
+    "promoted",
+    "watch",
+    "listen",
+    "see",
+    "viewed",
+    "shared",
+    "editor's",
+    "picks",
+    "features",
+    "explore",
+    "follow",
+    "us",
+    "on",
+    "our",
+    "other",
+    "links",
+];
+
 const IMPERATIVES: &[&str] = &[
     "sign",
     "subscribe",
@@ -268,7 +327,7 @@ fn dedup_key(s: &str) -> String {
 }
 
 fn ends_with_terminal(s: &str) -> bool {
-    let t = s.trim_end_matches(|c: char| matches!(c, '"' | '\'' | '”' | '’' | ')' | ']'));
+    let t = s.trim_end_matches(['"', '\'', '”', '’', ')', ']']);
     t.ends_with(['.', '!', '?', '…', ':', ';'])
 }
 
@@ -310,10 +369,16 @@ impl<'a> Line<'a> {
         caps as f64 / self.n().max(1) as f64
     }
 
+    /// A bulleted or dashed list item: article content, not a related headline.
+    fn is_list_item(&self) -> bool {
+        let t = self.text.trim_start();
+        t.starts_with(['-', '•', '*', '–', '—', '·']) || t.starts_with(|c: char| c.is_ascii_digit())
+    }
+
     /// Looks like a headline: short-to-medium, no final full stop, mostly capitalised words or
     /// ends with a question mark.
     fn headline_like(&self) -> bool {
-        (3..=16).contains(&self.n())
+        (5..=16).contains(&self.n())
             && !self.text.trim_end().ends_with(['.', ':', ';', ','])
             && (!self.terminal || self.text.trim_end().ends_with('?'))
     }
@@ -379,11 +444,14 @@ fn classify_block(line: &Line, first: bool) -> Option<Reason> {
             });
         }
     }
+    // A short line made only of label words ("Most Read", "Related", "More from us").
     if !first
-        && n <= 3
+        && n <= 4
         && !line.terminal
-        && line.capitalised_share() >= 0.99
-        && !lower.ends_with('?')
+        && lower
+            .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+            .filter(|w| !w.is_empty())
+            .all(|w| LABEL_WORDS.contains(&w))
     {
         return Some(Reason::SectionLabel);
     }
@@ -403,33 +471,31 @@ pub fn clean(text: &str, title: Option<&str>) -> Cleaned {
         .map(|(i, l)| classify_block(l, i == 0))
         .collect();
 
-    // Runs of headline-like lines. A run of >= 3, or >= 2 right after a removed label or at
-    // the end of the page, is a related-headlines list. The first block (the page's own
-    // headline) never starts a run.
-    let mut i = 0;
+    // Runs of headline-like lines right after a removed label or chrome line, or at the end of
+    // the page (nothing but chrome after them). Lines in the middle of an article (lists of
+    // nominees, bullet points) are content, however headline-like. The first block (the page's
+    // own headline) never starts a run.
+    let mut i = 1;
     while i < blocks.len() {
-        if verdict[i].is_some() || !lines[i].headline_like() || lines[i].n() == 0 {
+        if verdict[i].is_some() || !lines[i].headline_like() || lines[i].is_list_item() {
             i += 1;
             continue;
         }
         let mut j = i;
-        while j < blocks.len() && verdict[j].is_none() && lines[j].headline_like() {
+        while j < blocks.len()
+            && verdict[j].is_none()
+            && lines[j].headline_like()
+            && !lines[j].is_list_item()
+        {
             j += 1;
         }
-        let run = j - i;
-        let after_label = i > 0
-            && matches!(
-                verdict[i - 1],
-                Some(Reason::SectionLabel | Reason::Boilerplate)
-            );
-        let at_end = j == blocks.len() || verdict[j..].iter().all(|v| v.is_some());
-        let start = if i == 0 { 1 } else { i };
-        let run_from_start = j.saturating_sub(start);
-        if run_from_start >= 3
-            || (run_from_start >= 2 && (after_label || at_end))
-            || (run >= 1 && after_label && run_from_start >= 1 && lines[start].n() >= 4)
-        {
-            for v in verdict.iter_mut().take(j).skip(start) {
+        let after_chrome = matches!(
+            verdict[i - 1],
+            Some(Reason::SectionLabel | Reason::Boilerplate)
+        );
+        let at_end = verdict[j..].iter().all(|v| v.is_some());
+        if after_chrome || (at_end && j - i >= 2) {
+            for v in verdict.iter_mut().take(j).skip(i) {
                 *v = Some(Reason::RelatedHeadlines);
             }
         }
@@ -476,9 +542,12 @@ pub fn clean(text: &str, title: Option<&str>) -> Cleaned {
                 continue;
             }
             if block.sentences.len() > 1 {
+                // Inside a paragraph only clear prompts count: an imperative or a question.
                 let sl = Line::new(st);
-                if let Some(reason) =
-                    classify_block(&sl, false).filter(|r| *r != Reason::SectionLabel)
+                let lower = sl.lower.trim();
+                let prompt = IMPERATIVES.contains(&first_word(lower)) || lower.ends_with('?');
+                if let Some(reason) = classify_block(&sl, false)
+                    .filter(|r| *r != Reason::SectionLabel && (prompt || *r != Reason::Boilerplate))
                 {
                     removed.push(Removed { span: *s, reason });
                     continue;

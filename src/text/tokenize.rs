@@ -66,18 +66,15 @@ pub fn tokenize_into(text: &str, out: &mut Vec<Span>) {
     let bytes = text.as_bytes();
     let mut it = text.char_indices().peekable();
     while let Some((i, c)) = it.next() {
-        let start;
-        if is_word_char(c) {
-            start = i;
-        } else if is_currency(c) && matches!(it.peek(), Some((_, d)) if d.is_ascii_digit()) {
-            start = i;
-        } else {
+        let starts = is_word_char(c)
+            || (is_currency(c) && matches!(it.peek(), Some((_, d)) if d.is_ascii_digit()));
+        if !starts {
             continue;
         }
+        let start = i;
         let mut end = i + c.len_utf8();
         let mut prev = c;
-        loop {
-            let Some(&(j, d)) = it.peek() else { break };
+        while let Some(&(j, d)) = it.peek() {
             if is_word_char(d) {
                 it.next();
                 end = j + d.len_utf8();

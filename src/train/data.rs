@@ -111,20 +111,21 @@ pub fn read_rows(
         error,
     })?;
     let mut stats = ReadStats::default();
-    let mut handle = |r: Result<Row, TrainError>, stats: &mut ReadStats| -> Result<(), TrainError> {
-        match r {
-            Ok(row) => {
-                stats.rows += 1;
-                f(row)
+    let mut handle =
+        |r: Result<Row, TrainError>, stats: &mut ReadStats| -> Result<(), TrainError> {
+            match r {
+                Ok(row) => {
+                    stats.rows += 1;
+                    f(row)
+                }
+                Err(e @ TrainError::Data { .. }) if skip_bad => {
+                    tracing::debug!("skipping bad row: {e}");
+                    stats.skipped_bad += 1;
+                    Ok(())
+                }
+                Err(e) => Err(e),
             }
-            Err(e @ TrainError::Data { .. }) if skip_bad => {
-                tracing::debug!("skipping bad row: {e}");
-                stats.skipped_bad += 1;
-                Ok(())
-            }
-            Err(e) => Err(e),
-        }
-    };
+        };
     match format {
         Format::Jsonl => {
             let mut reader = BufReader::new(file);
@@ -132,10 +133,12 @@ pub fn read_rows(
             let mut line = 0u64;
             loop {
                 buf.clear();
-                let n = reader.read_until(b'\n', &mut buf).map_err(|error| TrainError::Io {
-                    path: path.to_path_buf(),
-                    error,
-                })?;
+                let n = reader
+                    .read_until(b'\n', &mut buf)
+                    .map_err(|error| TrainError::Io {
+                        path: path.to_path_buf(),
+                        error,
+                    })?;
                 if n == 0 {
                     break;
                 }
@@ -155,10 +158,20 @@ pub fn read_rows(
                 .map_err(|e| bad(path, 1, format!("cannot read the CSV header: {e}")))?
                 .clone();
             let col = |name: &str| headers.iter().position(|h| h == name);
-            let text_col = col(&fields.text)
-                .ok_or_else(|| bad(path, 1, format!("no column {:?} in the header", fields.text)))?;
-            let label_col = col(&fields.label)
-                .ok_or_else(|| bad(path, 1, format!("no column {:?} in the header", fields.label)))?;
+            let text_col = col(&fields.text).ok_or_else(|| {
+                bad(
+                    path,
+                    1,
+                    format!("no column {:?} in the header", fields.text),
+                )
+            })?;
+            let label_col = col(&fields.label).ok_or_else(|| {
+                bad(
+                    path,
+                    1,
+                    format!("no column {:?} in the header", fields.label),
+                )
+            })?;
             let title_col = col(&fields.title);
             let split_col = col(&fields.split);
             let mut record = csv::StringRecord::new();
@@ -200,9 +213,18 @@ pub fn read_rows(
     Ok(stats)
 }
 
-fn parse_json_line(path: &Path, line: u64, buf: &[u8], fields: &Fields) -> Result<Option<Row>, TrainError> {
+fn parse_json_line(
+    path: &Path,
+    line: u64,
+    buf: &[u8],
+    fields: &Fields,
+) -> Result<Option<Row>, TrainError> {
     let s = std::str::from_utf8(buf).map_err(|e| {
-        bad(path, line, format!("not valid UTF-8 (byte {} of the line)", e.valid_up_to()))
+        bad(
+            path,
+            line,
+            format!("not valid UTF-8 (byte {} of the line)", e.valid_up_to()),
+        )
     })?;
     if s.trim().is_empty() {
         return Ok(None);
@@ -214,18 +236,37 @@ fn parse_json_line(path: &Path, line: u64, buf: &[u8], fields: &Fields) -> Resul
         .ok_or_else(|| bad(path, line, "expected a JSON object"))?;
     let text = match obj.get(&fields.text) {
         Some(serde_json::Value::String(t)) => t.clone(),
-        Some(_) => return Err(bad(path, line, format!("field {:?} must be a string", fields.text))),
+        Some(_) => {
+            return Err(bad(
+                path,
+                line,
+                format!("field {:?} must be a string", fields.text),
+            ))
+        }
         None => return Err(bad(path, line, format!("missing field {:?}", fields.text))),
     };
     let title = match obj.get(&fields.title) {
         Some(serde_json::Value::String(t)) => t.clone(),
         Some(serde_json::Value::Null) | None => String::new(),
-        Some(_) => return Err(bad(path, line, format!("field {:?} must be a string", fields.title))),
+        Some(_) => {
+            return Err(bad(
+                path,
+                line,
+                format!("field {:?} must be a string", fields.title),
+            ))
+        }
     };
     let labels = match obj.get(&fields.label) {
         None => return Err(bad(path, line, format!("missing field {:?}", fields.label))),
         Some(v) => labels_from_json(v).ok_or_else(|| {
-            bad(path, line, format!("field {:?} must be a string or a list of strings", fields.label))
+            bad(
+                path,
+                line,
+                format!(
+                    "field {:?} must be a string or a list of strings",
+                    fields.label
+                ),
+            )
         })?,
     };
     let split = match obj.get(&fields.split) {
@@ -263,7 +304,10 @@ mod tests {
     fn write(name: &str, content: &[u8]) -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join(name);
-        std::fs::File::create(&p).unwrap().write_all(content).unwrap();
+        std::fs::File::create(&p)
+            .unwrap()
+            .write_all(content)
+            .unwrap();
         (dir, p)
     }
 
@@ -282,10 +326,21 @@ mod tests {
             "a.jsonl",
             b"{\"text\":\"a b\",\"topic\":\"x\",\"split\":\"train\"}\n\n{\"text\":\"c\",\"topic\":[\"y\",\"z\"]}\nnot json\n",
         );
-        let err = collect(&p, &Fields::default(), false).unwrap_err().to_string();
-        assert!(err.ends_with("a.jsonl:4: invalid JSON: expected ident at line 1 column 2"), "{err}");
+        let err = collect(&p, &Fields::default(), false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.ends_with("a.jsonl:4: invalid JSON: expected ident at line 1 column 2"),
+            "{err}"
+        );
         let (rows, stats) = collect(&p, &Fields::default(), true).unwrap();
-        assert_eq!(stats, ReadStats { rows: 2, skipped_bad: 1 });
+        assert_eq!(
+            stats,
+            ReadStats {
+                rows: 2,
+                skipped_bad: 1
+            }
+        );
         assert_eq!(rows[1].labels, vec!["y", "z"]);
         assert_eq!(rows[0].split.as_deref(), Some("train"));
     }
@@ -293,16 +348,23 @@ mod tests {
     #[test]
     fn missing_field_and_bad_utf8() {
         let (_d, p) = write("a.jsonl", b"{\"body\":\"x\",\"topic\":\"t\"}\n");
-        let err = collect(&p, &Fields::default(), false).unwrap_err().to_string();
+        let err = collect(&p, &Fields::default(), false)
+            .unwrap_err()
+            .to_string();
         assert!(err.ends_with("a.jsonl:1: missing field \"text\""), "{err}");
         let (_d, p) = write("b.jsonl", b"{\"text\":\"\xff\",\"topic\":\"t\"}\n");
-        let err = collect(&p, &Fields::default(), false).unwrap_err().to_string();
+        let err = collect(&p, &Fields::default(), false)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("b.jsonl:1: not valid UTF-8"), "{err}");
     }
 
     #[test]
     fn csv_rows() {
-        let (_d, p) = write("a.csv", b"title,text,region\nT,\"Body, with comma\",europe;asia\n");
+        let (_d, p) = write(
+            "a.csv",
+            b"title,text,region\nT,\"Body, with comma\",europe;asia\n",
+        );
         let f = Fields {
             label: "region".into(),
             ..Fields::default()
@@ -310,7 +372,9 @@ mod tests {
         let (rows, _) = collect(&p, &f, false).unwrap();
         assert_eq!(rows[0].labels, vec!["europe", "asia"]);
         assert_eq!(rows[0].text, "Body, with comma");
-        let err = collect(&p, &Fields::default(), false).unwrap_err().to_string();
+        let err = collect(&p, &Fields::default(), false)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("no column \"topic\""), "{err}");
     }
 }

@@ -160,7 +160,11 @@ impl Report {
             self.accuracy * 100.0,
             self.macro_f1 * 100.0
         );
-        let _ = writeln!(s, "{:<16} {:>9} {:>9} {:>9} {:>8}", "label", "precision", "recall", "f1", "support");
+        let _ = writeln!(
+            s,
+            "{:<16} {:>9} {:>9} {:>9} {:>8}",
+            "label", "precision", "recall", "f1", "support"
+        );
         for (l, c) in &self.classes {
             let _ = writeln!(
                 s,
@@ -200,7 +204,14 @@ mod tests {
     #[test]
     fn matches_scikit_learn() {
         let mut e = Evaluation::new(l(&["a", "b", "c"]));
-        for (p, t) in [("a", "a"), ("a", "a"), ("b", "a"), ("b", "b"), ("c", "b"), ("c", "c")] {
+        for (p, t) in [
+            ("a", "a"),
+            ("a", "a"),
+            ("b", "a"),
+            ("b", "b"),
+            ("c", "b"),
+            ("c", "c"),
+        ] {
             e.add(p, &l(&[t]));
         }
         let r = e.report();

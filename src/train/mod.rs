@@ -30,9 +30,16 @@ pub use eval::Evaluation;
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
     #[error("{}: {error}", path.display())]
-    Io { path: PathBuf, error: std::io::Error },
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
     #[error("{}:{line}: {what}", path.display())]
-    Data { path: PathBuf, line: u64, what: String },
+    Data {
+        path: PathBuf,
+        line: u64,
+        what: String,
+    },
     #[error("{}: {what}", path.display())]
     Input { path: PathBuf, what: String },
     #[error("recipe: {0}")]
@@ -163,12 +170,17 @@ impl Recipe {
     /// Validates everything that can be checked before reading data.
     pub fn check(&self) -> Result<(), TrainError> {
         if self.heads.is_empty() {
-            return Err(TrainError::Recipe("no heads to train: give --topic-data and/or --region-data".into()));
+            return Err(TrainError::Recipe(
+                "no heads to train: give --topic-data and/or --region-data".into(),
+            ));
         }
         let mut names = std::collections::HashSet::new();
         for h in &self.heads {
             if !names.insert(&h.name) {
-                return Err(TrainError::Recipe(format!("head {:?} appears twice", h.name)));
+                return Err(TrainError::Recipe(format!(
+                    "head {:?} appears twice",
+                    h.name
+                )));
             }
             h.tfidf.check().map_err(|error| TrainError::Features {
                 head: h.name.clone(),
@@ -179,12 +191,17 @@ impl Recipe {
                 error,
             })?;
             if !(0.0..1.0).contains(&h.holdout) {
-                return Err(TrainError::Recipe(format!("head {:?}: holdout must be in [0, 1)", h.name)));
+                return Err(TrainError::Recipe(format!(
+                    "head {:?}: holdout must be in [0, 1)",
+                    h.name
+                )));
             }
         }
         if let Some(s) = &self.summary_idf_head {
             if !self.heads.iter().any(|h| &h.name == s) {
-                return Err(TrainError::Recipe(format!("summary_idf_head {s:?} is not a head")));
+                return Err(TrainError::Recipe(format!(
+                    "summary_idf_head {s:?} is not a head"
+                )));
             }
         }
         Ok(())
@@ -225,7 +242,9 @@ fn is_heldout(row: &Row, h: &HeadRecipe, has_split: bool) -> bool {
         return false;
     }
     // SplitMix64 of (seed, line): a stable pseudo-random draw per row.
-    let mut z = h.seed.wrapping_add(row.line.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let mut z = h
+        .seed
+        .wrapping_add(row.line.wrapping_mul(0x9E37_79B9_7F4A_7C15));
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^= z >> 31;
@@ -310,7 +329,10 @@ pub fn train(recipe: &Recipe) -> Result<Trained, TrainError> {
 }
 
 fn doc_terms(analyzer: &Analyzer, row: &Row) -> Vec<String> {
-    let cleaned = text::clean(&row.text, Some(row.title.as_str()).filter(|t| !t.is_empty()));
+    let cleaned = text::clean(
+        &row.text,
+        Some(row.title.as_str()).filter(|t| !t.is_empty()),
+    );
     text::document_terms(analyzer, &row.title, &row.text, &cleaned)
 }
 
@@ -369,7 +391,11 @@ fn train_head(
         }
     }
     for (_, names, _) in &gaz {
-        let terms: Vec<String> = analyzer.analyze(names).into_iter().map(|t| t.text).collect();
+        let terms: Vec<String> = analyzer
+            .analyze(names)
+            .into_iter()
+            .map(|t| t.text)
+            .collect();
         fitter.add_forced(&terms);
     }
     let vectorizer = fitter.finish().map_err(feat_err)?;
@@ -401,7 +427,11 @@ fn train_head(
     })?;
     for (label, names, weight) in &gaz {
         if let Some(k) = label_index(label) {
-            let terms: Vec<String> = analyzer.analyze(names).into_iter().map(|t| t.text).collect();
+            let terms: Vec<String> = analyzer
+                .analyze(names)
+                .into_iter()
+                .map(|t| t.text)
+                .collect();
             stats.add_evidence(k, &vectorizer.transform(&terms), *weight);
         }
     }

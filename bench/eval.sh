@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Quality of the shipped model on the test splits of ../shared/data (or DATA=dir):
+# topic (bbc), region (reuters), summaries (bbc, ROUGE with rouge-score), cleaning keep rate.
+# --gate: exit non-zero below the floors of the issues (the best peers on the same files).
+# usage: bench/eval.sh [--gate]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA=${DATA:-../shared/data}
+GATE=${1:-}
+VENV=${LEDE_BENCH_VENV:-/tmp/lede-bench-venv}
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+"$VENV/bin/pip" install -q rouge-score==0.1.2 pysbd
+cargo build --release --locked --bin lede-eval
+E=./target/release/lede-eval
+OUT=${OUT:-target/eval}; mkdir -p "$OUT"
+g() { [ "$GATE" = "--gate" ] && echo "$@" || true; }
+
+echo "== topic: bbc test"
+$E classify --head topic --data "$DATA/bbc/bbc.jsonl" --label-field topic --json "$OUT/topic.json" \
+  $(g --min-accuracy 98.45)
+echo "== region: reuters test (rows with >= 1 region; correct if the top region is among them)"
+$E classify --head region --data "$DATA/reuters/reuters.jsonl" --label-field regions --json "$OUT/region.json" \
+  $(g --min-accuracy 95.82 --min-macro-f1 88.79)
+echo "== cleaning on clean bbc articles (all rows)"
+$E clean --data "$DATA/bbc/bbc.jsonl" $(g --min-kept 99.5)
+echo "== summaries: bbc test, ratio 0.4 (floor = sumy Luhn 71.7 / 61.8 / 70.6)"
+$E summarize --data "$DATA/bbc/bbc.jsonl" --ratio 0.4 --out "$OUT/summaries-0.4.jsonl"
+"$VENV/bin/python" bench/rouge.py "$OUT/summaries-0.4.jsonl" $(g --min 71.7 61.8 70.6)
+$E summarize --data "$DATA/bbc/bbc.jsonl" --ratio 0.4 --lead --out "$OUT/lead-0.4.jsonl"
+"$VENV/bin/python" bench/rouge.py "$OUT/lead-0.4.jsonl"
+echo "== summaries: 3 sentences vs lead-3"
+$E summarize --data "$DATA/bbc/bbc.jsonl" --sentences 3 --out "$OUT/summaries-3.jsonl"
+"$VENV/bin/python" bench/rouge.py "$OUT/summaries-3.jsonl"
+$E summarize --data "$DATA/bbc/bbc.jsonl" --sentences 3 --lead --out "$OUT/lead-3.jsonl"
+"$VENV/bin/python" bench/rouge.py "$OUT/lead-3.jsonl"

@@ -1,0 +1,299 @@
+//! `lede-eval`: measures a model bundle on labelled data, the way the server answers
+//! (cleaning on). Quality figures in README come from here (see bench/eval.sh).
+//!
+//! - `lede-eval classify --head topic --data bbc.jsonl --label-field topic`: accuracy,
+//!   macro-F1, per-class scores and the confusion matrix on the `test` rows.
+//! - `lede-eval summarize --data bbc.jsonl --ratio 0.4 --out preds.jsonl`: writes one summary
+//!   per test row (with the reference), for ROUGE scoring by bench/rouge.py.
+//! - `lede-eval clean --data bbc.jsonl`: share of sentences cleaning keeps on clean articles.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use lede::model::{AnalyzeOptions, Model, SummaryOptions};
+use lede::summarize::{Length, Order};
+use lede::train::data::{read_rows, Fields};
+use lede::train::Evaluation;
+
+#[derive(Parser, Debug)]
+#[command(version, about = "Evaluate a Lede model bundle on labelled data")]
+struct Args {
+    /// Model bundle directory.
+    #[arg(long, default_value = "models/default", global = true)]
+    model: PathBuf,
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Accuracy and macro-F1 of one head on the test rows.
+    Classify {
+        #[arg(long)]
+        head: String,
+        #[arg(long)]
+        data: PathBuf,
+        /// Label field (string or list).
+        #[arg(long)]
+        label_field: String,
+        /// Which rows: the value of the split field (`all` for every row).
+        #[arg(long, default_value = "test")]
+        split: String,
+        /// Write the report as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Exit non-zero if accuracy (%) is below this.
+        #[arg(long)]
+        min_accuracy: Option<f64>,
+        /// Exit non-zero if macro-F1 (x100) is below this.
+        #[arg(long)]
+        min_macro_f1: Option<f64>,
+    },
+    /// Summaries of the test rows as JSONL (id, summary, reference) for ROUGE scoring.
+    Summarize {
+        #[arg(long)]
+        data: PathBuf,
+        /// Fraction of sentences (mutually exclusive with --sentences).
+        #[arg(long)]
+        ratio: Option<f64>,
+        /// Fixed number of sentences.
+        #[arg(long)]
+        sentences: Option<usize>,
+        /// Summarise with the first k sentences instead (the lead baseline).
+        #[arg(long)]
+        lead: bool,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value = "test")]
+        split: String,
+        /// Scoring weights as JSON (fields of SummarizerConfig), for tuning on the train split.
+        #[arg(long)]
+        scoring: Option<String>,
+    },
+    /// Share of sentences that cleaning keeps (on clean articles it should be ~100%).
+    Clean {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long, default_value = "all")]
+        split: String,
+        /// Exit non-zero if the kept share (%) is below this.
+        #[arg(long)]
+        min_kept: Option<f64>,
+        /// Print each removal.
+        #[arg(long)]
+        verbose: bool,
+    },
+}
+
+fn wanted(split: &str, row_split: Option<&str>) -> bool {
+    split == "all" || row_split == Some(split)
+}
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("lede-eval: error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<()> {
+    let args = Args::parse();
+    let model = Model::load(&args.model).with_context(|| "loading the model")?;
+    match args.command {
+        Cmd::Classify {
+            head,
+            data,
+            label_field,
+            split,
+            json,
+            min_accuracy,
+            min_macro_f1,
+        } => {
+            let h = model
+                .meta
+                .heads
+                .iter()
+                .find(|h| h.name == head)
+                .with_context(|| format!("the model has no head {head:?}"))?;
+            let mut ev = Evaluation::new(h.labels.clone());
+            let fields = Fields {
+                label: label_field,
+                ..Fields::default()
+            };
+            let opts = AnalyzeOptions {
+                top_k: 1,
+                ..Default::default()
+            };
+            let t0 = std::time::Instant::now();
+            read_rows(&data, &fields, false, |r| {
+                if !wanted(&split, r.split.as_deref()) || r.labels.is_empty() {
+                    return Ok(());
+                }
+                let a = model.analyze(&r.title, &r.text, &opts);
+                let top = &a
+                    .heads
+                    .iter()
+                    .find(|x| x.head == head)
+                    .expect("head")
+                    .labels[0];
+                ev.add(&top.label, &r.labels);
+                Ok(())
+            })?;
+            let secs = t0.elapsed().as_secs_f64();
+            let report = ev.report();
+            println!(
+                "head {head} on {} ({split} rows), {:.0} docs/s incl. cleaning",
+                data.display(),
+                report.rows as f64 / secs
+            );
+            print!("{}", report.to_text());
+            if let Some(p) = json {
+                std::fs::write(&p, serde_json::to_string_pretty(&report)?)?;
+            }
+            let acc = report.accuracy * 100.0;
+            let f1 = report.macro_f1 * 100.0;
+            if min_accuracy.is_some_and(|m| acc < m) {
+                bail!(
+                    "gate: {head} accuracy {acc:.2}% is below {:.2}%",
+                    min_accuracy.unwrap()
+                );
+            }
+            if min_macro_f1.is_some_and(|m| f1 < m) {
+                bail!(
+                    "gate: {head} macro-F1 {f1:.2} is below {:.2}",
+                    min_macro_f1.unwrap()
+                );
+            }
+        }
+        Cmd::Summarize {
+            data,
+            ratio,
+            sentences,
+            lead,
+            out,
+            split,
+            scoring,
+        } => {
+            let scoring: lede::summarize::SummarizerConfig = match scoring {
+                Some(j) => {
+                    let mut v = serde_json::to_value(lede::summarize::SummarizerConfig::default())?;
+                    let patch: serde_json::Value = serde_json::from_str(&j).context("--scoring")?;
+                    for (k, x) in patch.as_object().context("--scoring must be an object")? {
+                        v[k] = x.clone();
+                    }
+                    serde_json::from_value(v).context("--scoring")?
+                }
+                None => Default::default(),
+            };
+            let length = match (ratio, sentences) {
+                (Some(r), None) => Length::Ratio(r),
+                (None, Some(k)) => Length::Sentences(k),
+                _ => bail!("give exactly one of --ratio or --sentences"),
+            };
+            let mut w = std::io::BufWriter::new(std::fs::File::create(&out)?);
+            let fields = Fields {
+                label: "summary".into(),
+                ..Fields::default()
+            };
+            let mut n = 0;
+            let t0 = std::time::Instant::now();
+            read_rows(&data, &fields, false, |r| {
+                if !wanted(&split, r.split.as_deref()) {
+                    return Ok(());
+                }
+                let opts = AnalyzeOptions {
+                    classify: false,
+                    summary: Some(SummaryOptions {
+                        length,
+                        order: Order::Document,
+                        scoring: scoring.clone(),
+                    }),
+                    ..Default::default()
+                };
+                let a = model.analyze(&r.title, &r.text, &opts);
+                let picked: Vec<&str> = if lead {
+                    let spans: Vec<_> = lede::text::clean(&r.text, Some(&r.title))
+                        .sentences()
+                        .collect();
+                    let k = match length {
+                        Length::Ratio(x) => ((x * spans.len() as f64).round() as usize).max(1),
+                        Length::Sentences(k) => k,
+                        Length::Words(_) => unreachable!(),
+                    };
+                    spans
+                        .iter()
+                        .take(k)
+                        .map(|s| &r.text[s.start..s.end])
+                        .collect()
+                } else {
+                    a.summary
+                        .as_deref()
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|s| &r.text[s.span.start..s.span.end])
+                        .collect()
+                };
+                let line = serde_json::json!({
+                    "id": r.line,
+                    "summary": picked,
+                    "reference": r.labels.first().cloned().unwrap_or_default(),
+                });
+                writeln!(w, "{line}").map_err(|error| lede::train::TrainError::Io {
+                    path: out.clone(),
+                    error,
+                })?;
+                n += 1;
+                Ok(())
+            })?;
+            w.flush()?;
+            eprintln!(
+                "wrote {n} summaries to {} ({:.0} docs/s incl. cleaning)",
+                out.display(),
+                n as f64 / t0.elapsed().as_secs_f64()
+            );
+        }
+        Cmd::Clean {
+            data,
+            split,
+            min_kept,
+            verbose,
+        } => {
+            let fields = Fields {
+                label: "id".into(),
+                ..Fields::default()
+            };
+            let (mut total, mut kept) = (0usize, 0usize);
+            read_rows(&data, &fields, false, |r| {
+                if !wanted(&split, r.split.as_deref()) {
+                    return Ok(());
+                }
+                let all = lede::text::sentences(&r.text).len();
+                let c = lede::text::clean(&r.text, Some(&r.title));
+                total += all;
+                kept += c.sentences().count();
+                if verbose {
+                    for x in &c.removed {
+                        println!(
+                            "line {} {}: {:?}",
+                            r.line,
+                            x.reason.as_str(),
+                            &r.text[x.span.start..x.span.end]
+                        );
+                    }
+                }
+                Ok(())
+            })?;
+            let pct = 100.0 * kept as f64 / total.max(1) as f64;
+            println!(
+                "cleaning kept {kept} of {total} sentences ({pct:.2}%) in {}",
+                data.display()
+            );
+            if min_kept.is_some_and(|m| pct < m) {
+                bail!("gate: cleaning kept {pct:.2}% < {:.2}%", min_kept.unwrap());
+            }
+        }
+    }
+    Ok(())
+}
