@@ -47,6 +47,9 @@ enum Cmd {
         /// Exit non-zero if accuracy (%) is below this.
         #[arg(long)]
         min_accuracy: Option<f64>,
+        /// Print each misclassified row.
+        #[arg(long)]
+        errors: bool,
         /// Exit non-zero if macro-F1 (x100) is below this.
         #[arg(long)]
         min_macro_f1: Option<f64>,
@@ -110,6 +113,7 @@ fn run() -> Result<()> {
             json,
             min_accuracy,
             min_macro_f1,
+            errors,
         } => {
             let h = model
                 .meta
@@ -138,6 +142,12 @@ fn run() -> Result<()> {
                     .find(|x| x.head == head)
                     .expect("head")
                     .labels[0];
+                if errors && !r.labels.contains(&top.label) {
+                    println!(
+                        "line {}: {:?} predicted {} ({:.2}): {}",
+                        r.line, r.labels, top.label, top.probability, r.title
+                    );
+                }
                 ev.add(&top.label, &r.labels);
                 Ok(())
             })?;

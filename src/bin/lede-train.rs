@@ -65,6 +65,16 @@ struct Args {
     /// Naive Bayes smoothing.
     #[arg(long, default_value_t = 0.03)]
     alpha: f64,
+    /// Choose alpha by k-fold cross-validation on the training rows from --alphas.
+    #[arg(long, default_value_t = 0)]
+    cv_folds: u32,
+    /// Candidate alphas for --cv-folds, comma-separated.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "0.003,0.01,0.03,0.1,0.3,1"
+    )]
+    alphas: Vec<f64>,
     /// Use complement naive Bayes for the region head.
     #[arg(long)]
     region_complement: bool,
@@ -113,6 +123,12 @@ fn recipe_from_flags(a: &Args) -> Result<Recipe> {
         min_examples: 5,
         gazetteers: Vec::new(),
         skip_bad_rows: a.skip_bad_rows,
+        cv_folds: a.cv_folds,
+        alpha_grid: if a.cv_folds > 1 {
+            a.alphas.clone()
+        } else {
+            Vec::new()
+        },
     };
     let mut heads = Vec::new();
     if let Some(p) = &a.topic_data {

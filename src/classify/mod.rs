@@ -120,6 +120,20 @@ impl NbStats {
         }
     }
 
+    /// These statistics minus `part` (all folds but one, for cross-validation).
+    pub fn minus(&self, part: &NbStats) -> NbStats {
+        let mut out = self.clone();
+        for (c, p) in out.counts.iter_mut().zip(&part.counts) {
+            *c -= p;
+        }
+        for (row, prow) in out.sums.iter_mut().zip(&part.sums) {
+            for (v, p) in row.iter_mut().zip(prow) {
+                *v -= p;
+            }
+        }
+        out
+    }
+
     /// Adds feature mass to a class without counting a document (prior knowledge such as a
     /// gazetteer entry).
     pub fn add_evidence(&mut self, label: usize, x: &SparseVec, w: f64) {
@@ -129,8 +143,7 @@ impl NbStats {
         }
     }
 
-    /// Fits a head. Every label needs at least `min_examples` documents.
-    pub fn fit(&self, params: &NbParams, min_examples: u64) -> Result<NbHead, ClassifyError> {
+    fn check_fit(&self, params: &NbParams, min_examples: u64) -> Result<(), ClassifyError> {
         params.check()?;
         let present = self.counts.iter().filter(|&&c| c > 0).count();
         if present < 2 {
@@ -145,6 +158,12 @@ impl NbStats {
                 });
             }
         }
+        Ok(())
+    }
+
+    /// Fits a head through linfa-bayes. Every label needs at least `min_examples` documents.
+    pub fn fit(&self, params: &NbParams, min_examples: u64) -> Result<NbHead, ClassifyError> {
+        self.check_fit(params, min_examples)?;
         let c = self.labels.len();
         let v = self.n_features;
         let x = Array2::from_shape_fn((c, v), |(i, j)| self.sums[i][j]);
@@ -157,7 +176,39 @@ impl NbStats {
                 .map_err(|e| ClassifyError::Linfa(e.to_string()))
         })?;
         let exported = export(&fitted)?;
+        Ok(self.assemble(params, &exported))
+    }
 
+    /// The same fit without linfa: `feature_log_prob = ln(n_kj + a) - ln(sum_j(n_kj + a))`,
+    /// linfa-bayes 0.8.1's formula (`fit_direct_equals_linfa` pins it). Used only for model
+    /// selection, where cross-validation needs dozens of fits and each linfa call costs a dense
+    /// copy plus its `dbg!` burst; the shipped head always comes from [`NbStats::fit`].
+    pub fn fit_direct(
+        &self,
+        params: &NbParams,
+        min_examples: u64,
+    ) -> Result<NbHead, ClassifyError> {
+        self.check_fit(params, min_examples)?;
+        let exported: Vec<LinfaClassHistogram> = self
+            .sums
+            .iter()
+            .map(|row| {
+                let smoothed = Array1::from_iter(row.iter().map(|x| x + params.alpha));
+                let ln_total = smoothed.sum().ln();
+                LinfaClassHistogram {
+                    class_count: 0,
+                    prior: 0.0,
+                    feature_log_prob: smoothed.mapv(|x| x.ln() - ln_total),
+                    feature_count: Array1::from_vec(row.clone()),
+                }
+            })
+            .collect();
+        Ok(self.assemble(params, &exported))
+    }
+
+    fn assemble(&self, params: &NbParams, exported: &[LinfaClassHistogram]) -> NbHead {
+        let c = self.labels.len();
+        let v = self.n_features;
         let total: u64 = self.counts.iter().sum();
         let mut log_prior = vec![0.0f32; c];
         let mut weights = vec![0.0f32; c * v];
@@ -191,12 +242,12 @@ impl NbStats {
                 }
             }
         }
-        Ok(NbHead {
+        NbHead {
             labels: self.labels.clone(),
             kind: params.kind,
             log_prior,
             weights,
-        })
+        }
     }
 }
 
@@ -433,6 +484,21 @@ mod tests {
         let e = export(&m).unwrap();
         assert_eq!(e.len(), 2);
         assert_eq!(e[0].feature_count.to_vec(), vec![1.0, 0.0]);
+    }
+
+    #[test]
+    fn fit_direct_equals_linfa() {
+        for kind in [NbKind::Multinomial, NbKind::Complement] {
+            let p = NbParams {
+                alpha: 0.1,
+                kind,
+                fit_prior: true,
+            };
+            let a = stats().fit(&p, 1).unwrap();
+            let b = stats().fit_direct(&p, 1).unwrap();
+            assert_eq!(a.weights, b.weights);
+            assert_eq!(a.log_prior, b.log_prior);
+        }
     }
 
     #[test]

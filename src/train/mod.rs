@@ -114,6 +114,13 @@ pub struct HeadRecipe {
     /// Count and skip malformed rows instead of stopping.
     #[serde(default)]
     pub skip_bad_rows: bool,
+    /// Choose `nb.alpha` from `alpha_grid` by k-fold cross-validation on the training rows
+    /// (best macro-F1, then accuracy). 0 or 1 = off. Keeps the training vectors in memory.
+    #[serde(default)]
+    pub cv_folds: u32,
+    /// Candidate alphas for cross-validation.
+    #[serde(default)]
+    pub alpha_grid: Vec<f64>,
 }
 
 fn default_holdout() -> f64 {
@@ -249,6 +256,15 @@ fn is_heldout(row: &Row, h: &HeadRecipe, has_split: bool) -> bool {
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^= z >> 31;
     (z as f64 / u64::MAX as f64) < h.holdout
+}
+
+/// The cross-validation fold of a row (a stable hash of its line number).
+fn fold_of(line: u64, seed: u64, k: usize) -> usize {
+    let mut z =
+        (seed ^ 0x5851_F42D_4C95_7F2D).wrapping_add(line.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    z = (z ^ (z >> 33)).wrapping_mul(0xFF51_AFD7_ED55_8CCD);
+    z ^= z >> 33;
+    (z % k as u64) as usize
 }
 
 /// Terms of a gazetteer entry: each name form repeated once.
@@ -404,6 +420,14 @@ fn train_head(
 
     // Pass 2: per-class sums.
     let mut stats = NbStats::new(labels.clone(), vectorizer.len());
+    let k = h.cv_folds as usize;
+    let cv = k > 1 && !h.alpha_grid.is_empty();
+    let mut folds: Vec<NbStats> = if cv {
+        vec![NbStats::new(labels.clone(), vectorizer.len()); k]
+    } else {
+        Vec::new()
+    };
+    let mut cv_docs: Vec<(usize, crate::features::SparseVec, Vec<String>)> = Vec::new();
     let mut n = 0u64;
     let mut train_rows = 0u64;
     data::read_rows(path, &h.fields, h.skip_bad_rows, |r| {
@@ -417,10 +441,17 @@ fn train_head(
         }
         let x = vectorizer.transform(&doc_terms(analyzer, &r));
         let w = 1.0 / r.labels.len() as f64;
+        let fold = cv.then(|| fold_of(r.line, h.seed, k));
         for l in &r.labels {
-            if let Some(k) = label_index(l) {
-                stats.add(k, &x, w);
+            if let Some(c) = label_index(l) {
+                stats.add(c, &x, w);
+                if let Some(f) = fold {
+                    folds[f].add(c, &x, w);
+                }
             }
+        }
+        if let Some(f) = fold {
+            cv_docs.push((f, x, r.labels.clone()));
         }
         train_rows += 1;
         Ok(())
@@ -435,8 +466,41 @@ fn train_head(
             stats.add_evidence(k, &vectorizer.transform(&terms), *weight);
         }
     }
+    let classify_err = |error| TrainError::Classify {
+        head: h.name.clone(),
+        error,
+    };
+    let mut params = h.nb.clone();
+    let mut cv_metrics = BTreeMap::new();
+    if cv {
+        let mut best: Option<(f64, f64, f64)> = None;
+        for &alpha in &h.alpha_grid {
+            let p = NbParams {
+                alpha,
+                ..h.nb.clone()
+            };
+            let mut ev = Evaluation::new(labels.clone());
+            for (f, fold) in folds.iter().enumerate() {
+                let head = stats.minus(fold).fit_direct(&p, 1).map_err(classify_err)?;
+                for (_, x, truth) in cv_docs.iter().filter(|d| d.0 == f) {
+                    ev.add(&labels[head.top_k(x, 1)[0].label], truth);
+                }
+            }
+            let r = ev.report();
+            tracing::info!(head = %h.name, alpha, accuracy = r.accuracy, macro_f1 = r.macro_f1, "{k}-fold CV");
+            if best.is_none_or(|(_, f1, acc)| (r.macro_f1, r.accuracy) > (f1, acc)) {
+                best = Some((alpha, r.macro_f1, r.accuracy));
+            }
+        }
+        let (alpha, f1, acc) = best.expect("non-empty grid");
+        params.alpha = alpha;
+        cv_metrics.insert("cv_macro_f1".to_owned(), f1);
+        cv_metrics.insert("cv_accuracy".to_owned(), acc);
+        cv_metrics.insert("cv_folds".to_owned(), k as f64);
+        drop(cv_docs);
+    }
     let nb = stats
-        .fit(&h.nb, h.min_examples)
+        .fit(&params, h.min_examples)
         .map_err(|error| TrainError::Classify {
             head: h.name.clone(),
             error,
@@ -479,10 +543,14 @@ fn train_head(
         name: h.name.clone(),
         labels: labels.clone(),
         tfidf: h.tfidf.clone(),
-        nb: h.nb.clone(),
+        nb: params,
         vocabulary_size: vectorizer.len(),
         training_rows: train_rows,
-        metrics: ev.as_ref().map(|e| e.summary()).unwrap_or_default(),
+        metrics: {
+            let mut m = ev.as_ref().map(|e| e.summary()).unwrap_or_default();
+            m.extend(cv_metrics);
+            m
+        },
         data: files,
     };
     Ok((
