@@ -74,3 +74,41 @@ fn save_and_load_round_trip() {
         m.analyze("", text, &Default::default()).heads
     );
 }
+
+/// The combined feature index used at serving time gives exactly the vectorisers' features.
+#[test]
+fn index_matches_vectorizers() {
+    let m = util::model();
+    let texts = [
+        util::KENYA,
+        "Shares in the bank rose after profits beat forecasts. The central bank held rates.",
+        "The striker scored twice as the club won the league match on Saturday in Madrid.",
+        "xyzzy unknown-words only 42",
+    ];
+    for text in texts {
+        let a = m.analyze(
+            "A title",
+            text,
+            &lede::model::AnalyzeOptions {
+                top_k: 100,
+                ..Default::default()
+            },
+        );
+        let cleaned = lede::text::clean(text, Some("A title"));
+        let terms = lede::text::document_terms(&m.analyzer, "A title", text, &cleaned);
+        for (head, out) in m.heads.iter().zip(&a.heads) {
+            let p = head.nb.probabilities(&head.vectorizer.transform(&terms));
+            for l in &out.labels {
+                let i = head.nb.labels.iter().position(|x| *x == l.label).unwrap();
+                assert!(
+                    (p[i] - l.probability).abs() < 1e-12,
+                    "{} {}: {} vs {}",
+                    head.name,
+                    l.label,
+                    p[i],
+                    l.probability
+                );
+            }
+        }
+    }
+}

@@ -10,7 +10,7 @@
 //! `tf = 1 + ln(count)` (sublinear) or `count`; `idf = ln((1 + n) / (1 + df)) + 1` (smoothed) or
 //! `ln(n / df) + 1`; the row is then L2-normalised.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -152,8 +152,8 @@ impl TfidfFitter {
         Ok(TfidfFitter {
             config,
             docs: 0,
-            stats: HashMap::new(),
-            seen: HashMap::new(),
+            stats: HashMap::default(),
+            seen: HashMap::default(),
         })
     }
 

@@ -6,6 +6,7 @@
 //! file, readable with [`read_meta`] without loading the weights.
 
 pub mod file;
+mod index;
 mod pipeline;
 
 use std::collections::BTreeMap;
@@ -126,6 +127,7 @@ pub struct Model {
     pub meta: ModelMeta,
     pub analyzer: Analyzer,
     pub heads: Vec<Head>,
+    index: index::FeatureIndex,
 }
 
 /// Resolves a bundle directory or a file path to the model file.
@@ -172,6 +174,7 @@ impl Model {
         Model {
             meta,
             analyzer,
+            index: index::FeatureIndex::new(&heads),
             heads,
         }
     }
@@ -219,6 +222,7 @@ impl Model {
         Ok(Model {
             meta,
             analyzer,
+            index: index::FeatureIndex::new(&heads),
             heads,
         })
     }

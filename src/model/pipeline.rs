@@ -79,7 +79,8 @@ pub struct Analysis {
     pub heads: Vec<HeadOutput>,
     pub summary: Option<Vec<SummarySentence>>,
     pub removed: Vec<Removed>,
-    /// Number of sentences kept after cleaning.
+    /// Number of sentences kept after cleaning (the whole text counts as one when neither
+    /// cleaning nor a summary was asked for: then it is not segmented).
     pub sentences: usize,
 }
 
@@ -92,17 +93,27 @@ impl Model {
     pub fn analyze(&self, title: &str, text: &str, opts: &AnalyzeOptions) -> Analysis {
         let cleaned = if opts.clean {
             text::clean(text, Some(title).filter(|t| !t.trim().is_empty()))
-        } else {
+        } else if opts.summary.is_some() {
             text::no_clean(text)
+        } else {
+            // Classification alone needs no sentences: the whole text is one piece.
+            text::Cleaned::whole(text)
         };
         let mut out = Analysis {
             sentences: cleaned.sentences().count(),
             ..Default::default()
         };
         if opts.classify {
-            let terms = text::document_terms(&self.analyzer, title, text, &cleaned);
-            for head in &self.heads {
-                let x = head.vectorizer.transform(&terms);
+            let mut ids = Vec::with_capacity(text.len() / 7);
+            text::for_each_document_term(&self.analyzer, title, text, &cleaned, |t| {
+                ids.push(self.index.id(t))
+            });
+            let mut buf = Vec::new();
+            for (h, head) in self.heads.iter().enumerate() {
+                let counts = self
+                    .index
+                    .counts(&ids, h, head.vectorizer.config().bigrams, &mut buf);
+                let x = head.vectorizer.weight(&counts);
                 let labels = head
                     .nb
                     .top_k(&x, opts.top_k)

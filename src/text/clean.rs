@@ -13,7 +13,7 @@
 //! 3. a block or sentence equal, after normalisation (case, white space, quote style,
 //!    punctuation), to an earlier one or to the title: the first occurrence is kept.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use super::sentences::{segment, Block};
 use super::tokenize::Span;
@@ -66,6 +66,22 @@ pub struct Cleaned {
 }
 
 impl Cleaned {
+    /// The whole text as one block and one "sentence", nothing removed (for callers that need
+    /// the terms but not the sentences).
+    pub fn whole(text: &str) -> Cleaned {
+        let span = Span {
+            start: 0,
+            end: text.len(),
+        };
+        Cleaned {
+            blocks: vec![Block {
+                span,
+                sentences: vec![span],
+            }],
+            removed: Vec::new(),
+        }
+    }
+
     /// Kept sentences, in document order.
     pub fn sentences(&self) -> impl Iterator<Item = Span> + '_ {
         self.blocks.iter().flat_map(|b| b.sentences.iter().copied())
@@ -79,6 +95,9 @@ pub fn no_clean(text: &str) -> Cleaned {
         removed: Vec::new(),
     }
 }
+
+/// Lines with more words than this are article text, never chrome.
+const LONG_LINE: usize = 40;
 
 const AGENCIES: &[&str] = &[
     "reuters",
@@ -309,21 +328,49 @@ fn normalise_lower(s: &str) -> String {
 }
 
 /// Key for duplicate detection: lowercase letters and digits, single spaces.
-fn dedup_key(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+/// Key for duplicate detection: a hash of the lowercase letters and digits with single spaces
+/// between words, and how many letters and digits there were (0 = nothing to compare).
+/// Hashing instead of building the normalised string keeps cleaning allocation-free per
+/// sentence; a 64-bit collision between two sentences of one article is not a practical risk.
+fn dedup_key(s: &str) -> (u64, usize) {
+    use std::hash::Hasher;
+    // Normalise into a small stack buffer flushed into the hasher in chunks.
+    let mut h = rustc_hash::FxHasher::default();
+    let mut buf = [0u8; 256];
+    let mut len = 0;
+    let mut n = 0;
     let mut space = false;
+    let mut push = |b: u8, h: &mut rustc_hash::FxHasher| {
+        if len == buf.len() {
+            h.write(&buf);
+            len = 0;
+        }
+        buf[len] = b;
+        len += 1;
+    };
     for c in s.chars() {
         if c.is_alphanumeric() {
-            if space && !out.is_empty() {
-                out.push(' ');
+            if space && n > 0 {
+                push(b' ', &mut h);
             }
             space = false;
-            out.extend(c.to_lowercase());
+            n += 1;
+            if c.is_ascii() {
+                push(c.to_ascii_lowercase() as u8, &mut h);
+            } else {
+                for l in c.to_lowercase() {
+                    let mut tmp = [0u8; 4];
+                    for &b in l.encode_utf8(&mut tmp).as_bytes() {
+                        push(b, &mut h);
+                    }
+                }
+            }
         } else {
             space = true;
         }
     }
-    out
+    h.write(&buf[..len]);
+    (h.finish(), n)
 }
 
 fn ends_with_terminal(s: &str) -> bool {
@@ -346,7 +393,12 @@ impl<'a> Line<'a> {
             .collect();
         Line {
             text,
-            lower: normalise_lower(text),
+            // Only short lines can be chrome (see `classify_block`): skip the work otherwise.
+            lower: if words.len() <= LONG_LINE {
+                normalise_lower(text)
+            } else {
+                String::new()
+            },
             terminal: ends_with_terminal(text),
             words,
         }
@@ -397,6 +449,9 @@ fn classify_block(line: &Line, first: bool) -> Option<Reason> {
     let n = line.n();
     if n == 0 {
         return Some(Reason::Boilerplate);
+    }
+    if n > LONG_LINE {
+        return None;
     }
     if lower.contains('©')
         || lower.contains("all rights reserved")
@@ -504,12 +559,12 @@ pub fn clean(text: &str, title: Option<&str>) -> Cleaned {
 
     let mut removed = Vec::new();
     let mut kept = Vec::new();
-    let mut seen_blocks: HashSet<String> = HashSet::new();
-    let mut seen_sentences: HashSet<String> = HashSet::new();
+    let mut seen_blocks: HashSet<u64> = HashSet::default();
+    let mut seen_sentences: HashSet<u64> = HashSet::default();
     if let Some(t) = title {
-        let k = dedup_key(t);
-        if !k.is_empty() {
-            seen_blocks.insert(k.clone());
+        let (k, n) = dedup_key(t);
+        if n > 0 {
+            seen_blocks.insert(k);
             seen_sentences.insert(k);
         }
     }
@@ -521,8 +576,8 @@ pub fn clean(text: &str, title: Option<&str>) -> Cleaned {
             });
             continue;
         }
-        let key = dedup_key(line.text);
-        if !key.is_empty() && !seen_blocks.insert(key) {
+        let (key, len) = dedup_key(line.text);
+        if len > 0 && !seen_blocks.insert(key) {
             removed.push(Removed {
                 span: block.span,
                 reason: Reason::Duplicate,
@@ -532,17 +587,25 @@ pub fn clean(text: &str, title: Option<&str>) -> Cleaned {
         let mut sentences = Vec::with_capacity(block.sentences.len());
         for s in &block.sentences {
             let st = &text[s.start..s.end];
-            let key = dedup_key(st);
+            let (key, len) = dedup_key(st);
             // Short sentences ("Yes.", "No.") may legitimately repeat.
-            if key.len() >= 20 && !seen_sentences.insert(key) {
+            if len >= 16 && !seen_sentences.insert(key) {
                 removed.push(Removed {
                     span: *s,
                     reason: Reason::Duplicate,
                 });
                 continue;
             }
-            if block.sentences.len() > 1 {
-                // Inside a paragraph only clear prompts count: an imperative or a question.
+            // Inside a paragraph only clear prompts (an imperative or a question) and credit or
+            // footer lines count; most sentences show none of their signs, so skip them cheaply.
+            let signs = st.ends_with('?')
+                || st.contains(['©', ':', '/', '('])
+                || IMPERATIVES.iter().any(|w| {
+                    st.len() > w.len()
+                        && st.as_bytes()[..w.len()].eq_ignore_ascii_case(w.as_bytes())
+                        && !st.as_bytes()[w.len()].is_ascii_alphanumeric()
+                });
+            if block.sentences.len() > 1 && signs {
                 let sl = Line::new(st);
                 let lower = sl.lower.trim();
                 let prompt = IMPERATIVES.contains(&first_word(lower)) || lower.ends_with('?');

@@ -11,8 +11,24 @@ pub use clean::{clean, no_clean, Cleaned, Reason, Removed};
 pub use sentences::{segment, sentences, Block};
 pub use tokenize::{tokenize, Span};
 
-/// The terms of a document as the classifier sees them: the title's terms, then the terms of
-/// every kept sentence. Training and serving both call this, so they can never disagree.
+/// Calls `f` with the terms of a document as the classifier sees them: the title's terms, then
+/// the terms of every kept sentence. Training and serving both come through here, so they can
+/// never disagree.
+pub fn for_each_document_term(
+    analyzer: &Analyzer,
+    title: &str,
+    text: &str,
+    cleaned: &Cleaned,
+    mut f: impl FnMut(&str),
+) {
+    let mut spans = Vec::new();
+    analyzer.for_each_term(title, &mut spans, |t, _| f(t));
+    for s in cleaned.sentences() {
+        analyzer.for_each_term(&text[s.start..s.end], &mut spans, |t, _| f(t));
+    }
+}
+
+/// [`for_each_document_term`], collected.
 pub fn document_terms(
     analyzer: &Analyzer,
     title: &str,
@@ -20,12 +36,6 @@ pub fn document_terms(
     cleaned: &Cleaned,
 ) -> Vec<String> {
     let mut terms = Vec::with_capacity(text.len() / 7);
-    let mut spans = Vec::new();
-    analyzer.for_each_term(title, &mut spans, |t, _| terms.push(t.to_owned()));
-    for s in cleaned.sentences() {
-        analyzer.for_each_term(&text[s.start..s.end], &mut spans, |t, _| {
-            terms.push(t.to_owned())
-        });
-    }
+    for_each_document_term(analyzer, title, text, cleaned, |t| terms.push(t.to_owned()));
     terms
 }

@@ -280,6 +280,15 @@ fn sentences_in(text: &str, block: Span) -> Vec<Span> {
     let mut start = block.start;
     let mut i = block.start;
     while i < block.end {
+        // Jump to the next byte that can start a terminal: '.', '!', '?' or the lead byte of
+        // '…' (0xE2, shared with curly quotes, so the full character is checked below).
+        match bytes[i..block.end]
+            .iter()
+            .position(|b| matches!(b, b'.' | b'!' | b'?' | 0xE2))
+        {
+            Some(p) => i += p,
+            None => break,
+        }
         let c = text[i..].chars().next().unwrap();
         let clen = c.len_utf8();
         if !matches!(c, '.' | '!' | '?' | '…') {

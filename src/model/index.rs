@@ -1,0 +1,109 @@
+//! One lookup table for all heads: term -> feature id in every head, bigrams by id pairs.
+//!
+//! Each head has its own TF-IDF vocabulary (its corpus decides which terms matter). Looking every
+//! term and every bigram string up in every head's vocabulary costs ~4 string hashes per token
+//! and a string build per bigram. This index, built once when the model is loaded, maps each
+//! term to a combined id with one hash, and each bigram to its per-head ids by hashing a pair of
+//! integers. `index_matches_vectorizers` pins that it gives exactly the vectorisers' features.
+
+use rustc_hash::FxHashMap;
+
+use super::Head;
+
+const NONE: u32 = u32::MAX;
+
+#[derive(Debug, Clone, Default)]
+pub struct FeatureIndex {
+    heads: usize,
+    unigrams: FxHashMap<Box<str>, u32>,
+    /// `uni[cid * heads + h]`: the feature id of unigram `cid` in head `h`, or NONE.
+    uni: Vec<u32>,
+    bigrams: FxHashMap<(u32, u32), u32>,
+    /// `bi[bid * heads + h]`: the feature id of bigram `bid` in head `h`, or NONE.
+    bi: Vec<u32>,
+}
+
+impl FeatureIndex {
+    pub fn new(heads: &[Head]) -> FeatureIndex {
+        let n = heads.len();
+        let mut ix = FeatureIndex {
+            heads: n,
+            ..Default::default()
+        };
+        fn uid(ix: &mut FeatureIndex, t: &str) -> u32 {
+            if let Some(&id) = ix.unigrams.get(t) {
+                return id;
+            }
+            let id = ix.unigrams.len() as u32;
+            ix.unigrams.insert(t.into(), id);
+            ix.uni.extend(std::iter::repeat_n(NONE, ix.heads));
+            id
+        }
+        for (h, head) in heads.iter().enumerate() {
+            for (fid, term) in head.vectorizer.terms().iter().enumerate() {
+                match term.split_once(' ') {
+                    None => {
+                        let id = uid(&mut ix, term);
+                        ix.uni[id as usize * n + h] = fid as u32;
+                    }
+                    Some((a, b)) => {
+                        let key = (uid(&mut ix, a), uid(&mut ix, b));
+                        let next = ix.bigrams.len() as u32;
+                        let bid = *ix.bigrams.entry(key).or_insert(next);
+                        if bid == next {
+                            ix.bi.extend(std::iter::repeat_n(NONE, n));
+                        }
+                        ix.bi[bid as usize * n + h] = fid as u32;
+                    }
+                }
+            }
+        }
+        ix
+    }
+
+    /// The combined id of a term (NONE if no head knows it, alone or in a bigram).
+    pub fn id(&self, term: &str) -> u32 {
+        self.unigrams.get(term).copied().unwrap_or(NONE)
+    }
+
+    /// Sorted `(feature id, count)` of head `h` for a document given as combined term ids.
+    pub fn counts(
+        &self,
+        ids: &[u32],
+        h: usize,
+        bigrams: bool,
+        buf: &mut Vec<u32>,
+    ) -> Vec<(u32, u32)> {
+        let n = self.heads;
+        buf.clear();
+        for &id in ids {
+            if id != NONE {
+                let f = self.uni[id as usize * n + h];
+                if f != NONE {
+                    buf.push(f);
+                }
+            }
+        }
+        if bigrams {
+            for w in ids.windows(2) {
+                if w[0] != NONE && w[1] != NONE {
+                    if let Some(&bid) = self.bigrams.get(&(w[0], w[1])) {
+                        let f = self.bi[bid as usize * n + h];
+                        if f != NONE {
+                            buf.push(f);
+                        }
+                    }
+                }
+            }
+        }
+        buf.sort_unstable();
+        let mut out: Vec<(u32, u32)> = Vec::with_capacity(buf.len());
+        for &f in buf.iter() {
+            match out.last_mut() {
+                Some((last, c)) if *last == f => *c += 1,
+                _ => out.push((f, 1)),
+            }
+        }
+        out
+    }
+}
