@@ -153,27 +153,19 @@ impl Model {
         opts: &SummaryOptions,
     ) -> Vec<SummarySentence> {
         let spans: Vec<Span> = cleaned.sentences().collect();
-        let Some(vec) = self.summary_vectorizer() else {
-            // A model without any vectoriser cannot exist (load checks heads), but be total.
+        let Some((h, vec)) = self.summary_head() else {
+            // A model without any head cannot exist (load checks heads), but be total.
             return Vec::new();
         };
         let mut buf = Vec::new();
-        let mut terms: Vec<String> = Vec::new();
+        let mut ids: Vec<u32> = Vec::new();
         let mut vectorize = |s: &str| -> (SparseVec, usize) {
-            terms.clear();
-            let mut words = 0;
+            ids.clear();
             self.analyzer
-                .for_each_term(s, &mut buf, |t, _| terms.push(t.to_owned()));
-            words += s.split_whitespace().count();
-            let mut counts: Vec<(u32, u32)> = Vec::with_capacity(terms.len());
-            let mut ids: Vec<u32> = terms.iter().filter_map(|t| vec.term_id(t)).collect();
-            ids.sort_unstable();
-            for id in ids {
-                match counts.last_mut() {
-                    Some((l, c)) if *l == id => *c += 1,
-                    _ => counts.push((id, 1)),
-                }
-            }
+                .for_each_term(s, &mut buf, |t, _| ids.push(self.index.id(t)));
+            let words = s.split_whitespace().count();
+            let mut scratch = Vec::new();
+            let counts = self.index.counts(&ids, h, false, &mut scratch);
             (vec.weight(&counts), words)
         };
         let cands: Vec<Candidate> = spans
@@ -200,12 +192,14 @@ impl Model {
         .collect()
     }
 
-    fn summary_vectorizer(&self) -> Option<&crate::features::TfidfVectorizer> {
+    /// The head whose vectoriser (unigrams only) supplies the summariser's idf statistics.
+    fn summary_head(&self) -> Option<(usize, &crate::features::TfidfVectorizer)> {
         let by_name = self
             .meta
             .summary_idf_head
             .as_deref()
-            .and_then(|n| self.head(n));
-        by_name.or(self.heads.first()).map(|h| &h.vectorizer)
+            .and_then(|n| self.heads.iter().position(|h| h.name == n));
+        let h = by_name.or((!self.heads.is_empty()).then_some(0))?;
+        Some((h, &self.heads[h].vectorizer))
     }
 }
