@@ -3,6 +3,7 @@
 
 mod util;
 
+mod bad_input;
 mod cleaning;
 mod model_files;
 mod regions;

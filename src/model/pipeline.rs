@@ -11,6 +11,9 @@ use crate::text::{self, Removed, Span};
 use super::Model;
 
 pub type SummaryLength = Length;
+
+/// Sentences of one document considered for its summary (the first ones).
+pub const MAX_SUMMARY_CANDIDATES: usize = 2000;
 pub type SummaryOrder = Order;
 
 /// What to compute for a document.
@@ -152,7 +155,9 @@ impl Model {
         cleaned: &text::Cleaned,
         opts: &SummaryOptions,
     ) -> Vec<SummarySentence> {
-        let spans: Vec<Span> = cleaned.sentences().collect();
+        // Selection costs O(picked x candidates): bound the candidates so a 1 MiB page of tiny
+        // sentences stays fast. Past this point the position prior makes a pick unlikely anyway.
+        let spans: Vec<Span> = cleaned.sentences().take(MAX_SUMMARY_CANDIDATES).collect();
         let Some((h, vec)) = self.summary_head() else {
             // A model without any head cannot exist (load checks heads), but be total.
             return Vec::new();
