@@ -19,7 +19,6 @@ use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 use tracing::{error, info};
 
@@ -165,7 +164,8 @@ pub async fn serve(
         .send_compressed(tonic::codec::CompressionEncoding::Gzip);
 
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let incoming = TcpListenerStream::new(listener);
+    // Small request/response pairs must not wait for Nagle's algorithm (40 ms with delayed ACKs).
+    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
     let layer = tower::ServiceBuilder::new()
         .load_shed()
         .concurrency_limit(config.max_concurrent_calls)
