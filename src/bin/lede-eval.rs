@@ -11,6 +11,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
+
+mod scraped;
 use clap::{Parser, Subcommand};
 use lede::model::{AnalyzeOptions, Model, SummaryOptions};
 use lede::summarize::{Length, Order};
@@ -74,6 +76,21 @@ enum Cmd {
         /// Scoring weights as JSON (fields of SummarizerConfig), for tuning on the train split.
         #[arg(long)]
         scoring: Option<String>,
+    },
+    /// Precision and recall of cleaning on synthetic scraped pages built from the articles.
+    Scraped {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long, default_value = "test")]
+        split: String,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Write the generated pages (JSONL: text, lines with ground truth) here.
+        #[arg(long)]
+        dump: Option<PathBuf>,
+        /// Print every line cleaning got wrong.
+        #[arg(long)]
+        verbose: bool,
     },
     /// Share of sentences that cleaning keeps (on clean articles it should be ~100%).
     Clean {
@@ -262,6 +279,86 @@ fn run() -> Result<()> {
                 "wrote {n} summaries to {} ({:.0} docs/s incl. cleaning)",
                 out.display(),
                 n as f64 / t0.elapsed().as_secs_f64()
+            );
+        }
+        Cmd::Scraped {
+            data,
+            split,
+            seed,
+            dump,
+            verbose,
+        } => {
+            let mut rows = Vec::new();
+            let fields = Fields {
+                label: "id".into(),
+                ..Fields::default()
+            };
+            read_rows(&data, &fields, false, |r| {
+                if wanted(&split, r.split.as_deref()) {
+                    rows.push((r.title, r.text));
+                }
+                Ok(())
+            })?;
+            let titles: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+            let mut rng = scraped::Rng::new(seed);
+            let (mut tp, mut fp, mut fn_, mut tn) = (0usize, 0usize, 0usize, 0usize);
+            let mut dump_w = dump
+                .map(|p| std::fs::File::create(p).map(std::io::BufWriter::new))
+                .transpose()?;
+            for (i, (title, text)) in rows.iter().enumerate() {
+                let others: Vec<&str> = titles
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, _)| *j != i)
+                    .map(|(_, t)| *t)
+                    .collect();
+                let lines = scraped::page(title, text, &others, &mut rng);
+                let page: String = lines
+                    .iter()
+                    .map(|l| l.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                // The page is sent without a separate title, as a scraper would.
+                let cleaned = lede::text::clean(&page, None);
+                let mut offset = 0;
+                for l in &lines {
+                    let (a, b) = (offset, offset + l.text.len());
+                    offset = b + 1;
+                    let covered: usize = cleaned
+                        .removed
+                        .iter()
+                        .map(|r| r.span.end.min(b).saturating_sub(r.span.start.max(a)))
+                        .sum();
+                    let removed = covered * 2 > l.text.len();
+                    match (l.remove, removed) {
+                        (true, true) => tp += 1,
+                        (false, true) => fp += 1,
+                        (true, false) => fn_ += 1,
+                        (false, false) => tn += 1,
+                    }
+                    if verbose && l.remove != removed {
+                        println!(
+                            "{} {:?}",
+                            if removed { "FALSE REMOVAL" } else { "MISSED" },
+                            &l.text[..l.text.len().min(100)]
+                        );
+                    }
+                }
+                if let Some(w) = dump_w.as_mut() {
+                    let truth: Vec<bool> = lines.iter().map(|l| l.remove).collect();
+                    writeln!(w, "{}", serde_json::json!({"text": page, "remove": truth}))?;
+                }
+            }
+            let precision = tp as f64 / (tp + fp).max(1) as f64;
+            let recall = tp as f64 / (tp + fn_).max(1) as f64;
+            println!(
+                "scraped pages from {} {split} articles (seed {seed}): {} lines to remove, {} to keep; removal precision {:.2}% recall {:.2}%; article lines kept {:.2}%",
+                rows.len(),
+                tp + fn_,
+                fp + tn,
+                precision * 100.0,
+                recall * 100.0,
+                tn as f64 * 100.0 / (fp + tn).max(1) as f64
             );
         }
         Cmd::Clean {

@@ -188,6 +188,10 @@ const CHROME: &[&str] = &[
     "see also",
     "please read our",
     "would you like to",
+    "inbox",
+    "support independent journalism",
+    "support our journalism",
+    "donate",
 ];
 
 /// Words that make up "Most Read"-style section labels (a label is a short line of them).
@@ -429,8 +433,10 @@ impl<'a> Line<'a> {
 
     /// Looks like a headline: short-to-medium, no final full stop, mostly capitalised words or
     /// ends with a question mark.
-    fn headline_like(&self) -> bool {
-        (5..=16).contains(&self.n())
+    /// (Lines with brackets are lists of names and credits, not headlines.)
+    fn headline_like(&self, min_words: usize) -> bool {
+        (min_words..=16).contains(&self.n())
+            && !self.text.contains('(')
             && !self.text.trim_end().ends_with(['.', ':', ';', ','])
             && (!self.terminal || self.text.trim_end().ends_with('?'))
     }
@@ -459,7 +465,19 @@ fn classify_block(line: &Line, first: bool) -> Option<Reason> {
     {
         return Some(Reason::Footer);
     }
-    if CAPTION_MARKERS.iter().any(|m| lower.starts_with(m))
+    // A short line without a full stop that ends in a parenthesised credit: "(Reuters)".
+    let ends_in_credit = !line.terminal
+        && n <= 25
+        && lower.ends_with(')')
+        && lower.rfind('(').is_some_and(|i| {
+            let inner = lower[i + 1..lower.len() - 1].trim();
+            AGENCIES.contains(&inner)
+                || ["getty", "photo", "picture", "images", "epa", "shutterstock"]
+                    .iter()
+                    .any(|w| inner.contains(w))
+        });
+    if ends_in_credit
+        || CAPTION_MARKERS.iter().any(|m| lower.starts_with(m))
         || (n <= 40
             && CREDIT_MARKERS.iter().any(|m| lower.contains(m))
             && !lower.contains(" - ")
@@ -469,8 +487,8 @@ fn classify_block(line: &Line, first: bool) -> Option<Reason> {
         return Some(Reason::Caption);
     }
     let stripped = lower.trim_matches(|c: char| !c.is_alphanumeric());
-    if n <= 5 && !line.terminal {
-        if AGENCIES.contains(&stripped) {
+    if n <= 8 && !line.terminal {
+        if n <= 5 && AGENCIES.contains(&stripped) {
             return Some(Reason::Byline);
         }
         if (lower.starts_with("by ")
@@ -530,24 +548,25 @@ pub fn clean(text: &str, title: Option<&str>) -> Cleaned {
     // the page (nothing but chrome after them). Lines in the middle of an article (lists of
     // nominees, bullet points) are content, however headline-like. The first block (the page's
     // own headline) never starts a run.
+    // Right after a label, short headlines count too ("England 17-18 France").
     let mut i = 1;
     while i < blocks.len() {
-        if verdict[i].is_some() || !lines[i].headline_like() || lines[i].is_list_item() {
-            i += 1;
-            continue;
-        }
-        let mut j = i;
-        while j < blocks.len()
-            && verdict[j].is_none()
-            && lines[j].headline_like()
-            && !lines[j].is_list_item()
-        {
-            j += 1;
-        }
         let after_chrome = matches!(
             verdict[i - 1],
             Some(Reason::SectionLabel | Reason::Boilerplate)
         );
+        let min_words = if after_chrome { 3 } else { 5 };
+        let candidate = |k: usize| {
+            verdict[k].is_none() && lines[k].headline_like(min_words) && !lines[k].is_list_item()
+        };
+        if !candidate(i) {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j < blocks.len() && candidate(j) {
+            j += 1;
+        }
         let at_end = verdict[j..].iter().all(|v| v.is_some());
         if after_chrome || (at_end && j - i >= 2) {
             for v in verdict.iter_mut().take(j).skip(i) {
