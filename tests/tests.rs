@@ -6,6 +6,7 @@ mod util;
 mod bad_input;
 mod cleaning;
 mod model_files;
+mod process;
 mod regions;
 mod server;
 mod training;

@@ -71,6 +71,7 @@ fn init_tracing(format: LogFormat) {
         .unwrap_or_else(|_| "info,h2=warn,tower=warn,hyper=warn".into());
     let b = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => b.init(),

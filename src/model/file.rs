@@ -65,22 +65,26 @@ fn read_fixed(path: &Path, r: &mut impl Read) -> Result<Fixed, ModelError> {
             path: path.to_path_buf(),
         });
     }
+    // The version comes before the rest of the fixed header is required, so that a file from
+    // a future format says so even if its header has a different size.
+    if got >= 12 {
+        let version = u32::from_le_bytes(fixed[8..12].try_into().unwrap());
+        if !SUPPORTED_VERSIONS.contains(&version) {
+            return Err(ModelError::UnsupportedVersion {
+                path: path.to_path_buf(),
+                found: version,
+                supported: format!(
+                    "{}..={}",
+                    SUPPORTED_VERSIONS.start(),
+                    SUPPORTED_VERSIONS.end()
+                ),
+            });
+        }
+    }
     if got < FIXED {
         return Err(ModelError::Truncated {
             path: path.to_path_buf(),
             what: "fixed header".into(),
-        });
-    }
-    let version = u32::from_le_bytes(fixed[8..12].try_into().unwrap());
-    if !SUPPORTED_VERSIONS.contains(&version) {
-        return Err(ModelError::UnsupportedVersion {
-            path: path.to_path_buf(),
-            found: version,
-            supported: format!(
-                "{}..={}",
-                SUPPORTED_VERSIONS.start(),
-                SUPPORTED_VERSIONS.end()
-            ),
         });
     }
     let header_len = u32::from_le_bytes(fixed[12..16].try_into().unwrap());

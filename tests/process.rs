@@ -1,0 +1,132 @@
+//! The real `lede-server` binary as an operator runs it: config errors, SIGHUP reload, SIGTERM.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use lede::server::proto::{self, analyzer_client::AnalyzerClient};
+
+use crate::util;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn server() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_lede-server"))
+}
+
+#[test]
+fn bad_configuration_fails_fast_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("model.lede"), b"LEDEMODL\x09\0\0\0").unwrap();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec!["--addr".into(), "nonsense".into()],
+            "is not a socket address",
+        ),
+        (
+            vec!["--model".into(), "/nonexistent/model".into()],
+            "no model here",
+        ),
+        (
+            vec![
+                "--model".into(),
+                dir.path().display().to_string(),
+                "--addr".into(),
+                "127.0.0.1:0".into(),
+            ],
+            "format version 9 is not supported",
+        ),
+        (
+            vec!["--max-text-bytes".into(), "0".into()],
+            "must be at least 1",
+        ),
+    ];
+    for (args, want) in cases {
+        let o = server()
+            .args(&args)
+            .env_remove("LEDE_MODEL")
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        let last = err.lines().last().unwrap_or("");
+        assert!(
+            last.starts_with("lede-server: error:") && last.contains(want),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+async fn version(addr: &str) -> Option<String> {
+    let ch = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+        .ok()?
+        .connect()
+        .await
+        .ok()?;
+    let info = AnalyzerClient::new(ch)
+        .get_model_info(proto::GetModelInfoRequest {})
+        .await
+        .ok()?;
+    Some(info.into_inner().version)
+}
+
+async fn wait_for(addr: &str, want: impl Fn(&str) -> bool) -> String {
+    let t0 = Instant::now();
+    loop {
+        if let Some(v) = version(addr).await {
+            if want(&v) {
+                return v;
+            }
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "timed out waiting on {addr}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads_and_sigterm_exits_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("m");
+    std::fs::create_dir(&bundle).unwrap();
+    std::fs::copy(
+        util::fixture("compat-v1/model.lede"),
+        bundle.join("model.lede"),
+    )
+    .unwrap();
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut child = server()
+        .args(["--addr", &addr, "--model", bundle.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as i32;
+    let v1 = wait_for(&addr, |v| v.starts_with("fixture@")).await;
+
+    // A corrupt model: SIGHUP keeps the old one serving.
+    std::fs::write(bundle.join("model.lede"), b"garbage").unwrap();
+    unsafe { libc::kill(pid, libc::SIGHUP) };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(version(&addr).await.as_deref(), Some(v1.as_str()));
+
+    // A good one: swapped in.
+    std::fs::copy(
+        util::default_model().join("model.lede"),
+        bundle.join("model.lede"),
+    )
+    .unwrap();
+    unsafe { libc::kill(pid, libc::SIGHUP) };
+    wait_for(&addr, |v| v.starts_with("default@")).await;
+
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+}
