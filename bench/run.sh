@@ -12,7 +12,10 @@ VENV=${LEDE_BENCH_VENV:-/tmp/lede-bench-venv}
 "$VENV/bin/pip" install -q scikit-learn sumy rouge-score==0.1.2 pysbd
 peers=$(taskset -c 0 "$VENV/bin/python" bench/peers.py "$DATA" ${1:-})
 cargo bench --locked --bench throughput --no-run >/dev/null 2>&1
-ours=$(taskset -c 0 cargo bench --locked --bench throughput -- "$DATA/bbc/bbc.jsonl" models/default | tee /dev/stderr | tail -1)
+# (Not `tee /dev/stderr`: reopening stderr truncates it when it is redirected to a file.)
+taskset -c 0 cargo bench --locked --bench throughput -- "$DATA/bbc/bbc.jsonl" models/default > target/throughput.txt
+cat target/throughput.txt >&2
+ours=$(tail -1 target/throughput.txt)
 python3 - "$peers" "$ours" <<'PY'
 import json, sys, datetime, platform, subprocess
 p, o = json.loads(sys.argv[1]), json.loads(sys.argv[2])

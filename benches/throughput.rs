@@ -25,6 +25,10 @@ fn docs(path: &str) -> Vec<(String, String)> {
 }
 
 fn measure(name: &str, n: usize, mut f: impl FnMut()) -> f64 {
+    // LEDE_BENCH_ONLY=<substring of a stage name> runs just that stage (for profiling).
+    if std::env::var("LEDE_BENCH_ONLY").is_ok_and(|only| !name.contains(&only)) {
+        return 0.0;
+    }
     f();
     let mut rates: Vec<f64> = (0..7)
         .map(|_| {

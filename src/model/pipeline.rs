@@ -164,12 +164,12 @@ impl Model {
         };
         let mut buf = Vec::new();
         let mut ids: Vec<u32> = Vec::new();
+        let mut scratch = Vec::new();
         let mut vectorize = |s: &str| -> (SparseVec, usize) {
             ids.clear();
             self.analyzer
                 .for_each_term(s, &mut buf, |t, _| ids.push(self.index.id(t)));
             let words = s.split_whitespace().count();
-            let mut scratch = Vec::new();
             let counts = self.index.counts(&ids, h, false, &mut scratch);
             (vec.weight(&counts), words)
         };

@@ -338,36 +338,56 @@ fn normalise_lower(s: &str) -> String {
 /// sentence; a 64-bit collision between two sentences of one article is not a practical risk.
 fn dedup_key(s: &str) -> (u64, usize) {
     use std::hash::Hasher;
-    // Normalise into a small stack buffer flushed into the hasher in chunks.
+    // Normalise into a stack buffer flushed into the hasher in chunks; ASCII (most news text)
+    // takes a byte path, anything else goes through char lowercasing.
+    const CAP: usize = 256;
     let mut h = rustc_hash::FxHasher::default();
-    let mut buf = [0u8; 256];
+    let mut buf = [0u8; CAP + 8];
     let mut len = 0;
     let mut n = 0;
     let mut space = false;
-    let mut push = |b: u8, h: &mut rustc_hash::FxHasher| {
-        if len == buf.len() {
-            h.write(&buf);
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if len >= CAP {
+            h.write(&buf[..len]);
             len = 0;
         }
-        buf[len] = b;
-        len += 1;
-    };
-    for c in s.chars() {
+        let b = bytes[i];
+        if b < 0x80 {
+            i += 1;
+            if b.is_ascii_alphanumeric() {
+                if space && n > 0 {
+                    buf[len] = b' ';
+                    len += 1;
+                }
+                space = false;
+                n += 1;
+                buf[len] = b.to_ascii_lowercase();
+                len += 1;
+            } else {
+                space = true;
+            }
+            continue;
+        }
+        let c = s[i..].chars().next().expect("char boundary");
+        i += c.len_utf8();
         if c.is_alphanumeric() {
             if space && n > 0 {
-                push(b' ', &mut h);
+                buf[len] = b' ';
+                len += 1;
             }
             space = false;
             n += 1;
-            if c.is_ascii() {
-                push(c.to_ascii_lowercase() as u8, &mut h);
-            } else {
-                for l in c.to_lowercase() {
-                    let mut tmp = [0u8; 4];
-                    for &b in l.encode_utf8(&mut tmp).as_bytes() {
-                        push(b, &mut h);
-                    }
+            for l in c.to_lowercase() {
+                let mut tmp = [0u8; 4];
+                let e = l.encode_utf8(&mut tmp).as_bytes();
+                if len + e.len() > buf.len() {
+                    h.write(&buf[..len]);
+                    len = 0;
                 }
+                buf[len..len + e.len()].copy_from_slice(e);
+                len += e.len();
             }
         } else {
             space = true;
@@ -704,6 +724,18 @@ mod tests {
         assert_eq!(c.removed.len(), 2);
         assert!(c.removed.iter().all(|r| r.reason == Reason::Duplicate));
         assert!(c.removed[0].span.start > body.len());
+    }
+
+    #[test]
+    fn dedup_key_normalises_case_space_punctuation() {
+        let (a, na) = dedup_key("He said “it’s over” for the CLUB.");
+        let (b, nb) = dedup_key("he said \"it's   over\" for the club");
+        assert_eq!((a, na), (b, nb));
+        assert_ne!(dedup_key("Zürich ÉTÉ").0, dedup_key("zurich ete").0);
+        assert_eq!(dedup_key("Zürich ÉTÉ").0, dedup_key("zürich été").0);
+        let long = "word ".repeat(200);
+        assert_eq!(dedup_key(&long), dedup_key(&long.to_uppercase()));
+        assert_eq!(dedup_key("...").1, 0);
     }
 
     #[test]
