@@ -11,6 +11,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for p in PROTOS {
         println!("cargo:rerun-if-changed={p}");
     }
+    // The commit a binary was built from, recorded in the models it trains (best effort).
+    println!("cargo:rerun-if-changed=.git/HEAD");
+    println!("cargo:rerun-if-changed=.git/refs/heads");
+    if let Ok(o) = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .output()
+    {
+        if o.status.success() {
+            let c = String::from_utf8_lossy(&o.stdout).trim().to_owned();
+            println!("cargo:rustc-env=LEDE_GIT_COMMIT={c}");
+        }
+    }
     let fds = protox::compile(PROTOS, ["proto"])?;
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
     std::fs::write(out.join("lede_descriptor.bin"), fds.encode_to_vec())?;

@@ -183,6 +183,7 @@ fn model_card(recipe: &Recipe, trained: &train::Trained, command: &str) -> Strin
         trained.seconds,
         command
     );
+    s += "Quality on the test splits, with peers, comes from `bench/eval.sh` (see README \"Quality\").\n\n";
     for h in &m.heads {
         s += &format!("## Head `{}`\n\n", h.name);
         s += &format!(
@@ -197,6 +198,25 @@ fn model_card(recipe: &Recipe, trained: &train::Trained, command: &str) -> Strin
             h.nb.fit_prior,
             h.training_rows
         );
+        if let Some(hr) = recipe.heads.iter().find(|r| r.name == h.name) {
+            s += &format!("- Multi-label rows: {:?}\n", hr.multi_label);
+            if hr.cv_folds > 1 {
+                s += &format!(
+                    "- Alpha chosen by {}-fold cross-validation on the training rows from {:?} (best macro-F1 {:.4}, accuracy {:.4})\n",
+                    hr.cv_folds,
+                    hr.alpha_grid,
+                    h.metrics.get("cv_macro_f1").copied().unwrap_or(f64::NAN),
+                    h.metrics.get("cv_accuracy").copied().unwrap_or(f64::NAN)
+                );
+            }
+            for g in &hr.gazetteers {
+                s += &format!(
+                    "- Gazetteer: `{}` as prior evidence, weight {} documents per entry\n",
+                    g.path.display(),
+                    g.weight
+                );
+            }
+        }
         for d in &h.data {
             s += &format!(
                 "- Data: `{}` ({} bytes, sha256 {}, {} rows used)\n",
