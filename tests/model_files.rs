@@ -112,3 +112,15 @@ fn index_matches_vectorizers() {
         }
     }
 }
+
+/// Found by `cargo fuzz run model_file` (artifact oom-977daf...): a header declaring a 4 GiB
+/// payload made the loader allocate it before noticing the file is a few bytes long.
+#[test]
+fn fuzz_oom_declared_length_beyond_file_is_truncation() {
+    let p = util::fixture("fuzz/model_file-oom-977daf.lede");
+    let e = Model::load(&p).unwrap_err().to_string();
+    assert!(
+        e.contains("truncated") && e.contains("the header declares"),
+        "{e}"
+    );
+}

@@ -111,6 +111,8 @@ fn read_exact_or_truncated(
     len: usize,
     what: &str,
 ) -> Result<Vec<u8>, ModelError> {
+    // Callers have checked `len` against the file's size, so this allocation is bounded by
+    // what is really on disk, never by a corrupt length field.
     let mut buf = Vec::with_capacity(len);
     r.take(len as u64).read_to_end(&mut buf).map_err(io(path))?;
     if buf.len() < len {
@@ -122,10 +124,25 @@ fn read_exact_or_truncated(
     Ok(buf)
 }
 
+/// Fails (before anything is allocated) if the file is shorter than its header declares.
+fn check_size(path: &Path, f: &File, fixed: &Fixed, need_payload: bool) -> Result<(), ModelError> {
+    let size = f.metadata().map_err(io(path))?.len();
+    let need =
+        FIXED as u64 + fixed.header_len as u64 + if need_payload { fixed.payload_len } else { 0 };
+    if size < need {
+        return Err(ModelError::Truncated {
+            path: path.to_path_buf(),
+            what: format!("the header declares {need} bytes, the file has {size}"),
+        });
+    }
+    Ok(())
+}
+
 /// Reads only the header (metadata), without reading or checking the weights.
 pub fn read_header(path: &Path) -> Result<Vec<u8>, ModelError> {
     let mut f = File::open(path).map_err(io(path))?;
     let fixed = read_fixed(path, &mut f)?;
+    check_size(path, &f, &fixed, false)?;
     read_exact_or_truncated(path, &mut f, fixed.header_len as usize, "header")
 }
 
@@ -133,6 +150,7 @@ pub fn read_header(path: &Path) -> Result<Vec<u8>, ModelError> {
 pub fn read(path: &Path) -> Result<RawFile, ModelError> {
     let mut f = File::open(path).map_err(io(path))?;
     let fixed = read_fixed(path, &mut f)?;
+    check_size(path, &f, &fixed, true)?;
     let header = read_exact_or_truncated(path, &mut f, fixed.header_len as usize, "header")?;
     let payload = read_exact_or_truncated(path, &mut f, fixed.payload_len as usize, "weights")?;
     let mut extra = [0u8; 1];
