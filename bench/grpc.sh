@@ -11,7 +11,7 @@ DATA=${DATA:-../shared/data}
 SECS=${1:-10}
 VENV=${LEDE_BENCH_VENV:-/tmp/lede-bench-venv}
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-"$VENV/bin/pip" install -q grpcio grpcio-tools
+"$VENV/bin/pip" install -q grpcio grpcio-tools scikit-learn
 command -v h2load >/dev/null || { apt-get install -y -qq nghttp2-client >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq nghttp2-client >/dev/null; }; }
 cargo build --release --locked --bin lede-server 2>/dev/null
 PORT=${PORT:-50599}
@@ -42,4 +42,12 @@ print(f"| {m} | {c} | {rps:,.0f} | {p(0.5):.2f} | {p(0.99):.2f} | {int(st.group(
 PY
   done
 done
+sk=$(taskset -c 0 "$VENV/bin/python" bench/peers.py "$DATA" --sklearn-only)
+python3 - "$sk" $OUT/table.md <<'PY'
+import json, re, sys
+sk = json.loads(sys.argv[1])["sklearn_docs_per_s"]
+best = max(float(m.group(1).replace(",", "")) for m in re.finditer(r"\| Classify \| \d+ \| ([\d,]+) \|", open(sys.argv[2]).read()))
+print(f"scikit-learn TF-IDF + MultinomialNB in process, one thread, same run: {sk:,.0f} docs/s; "
+      f"Classify over gRPC (best of 1/16/64 streams): {best:,.0f} req/s = {best / sk:.1f}x (floor 1x, goal 3x)")
+PY
 echo "server RSS: $(awk '/VmRSS/{print $2/1024 " MB"}' /proc/$PID/status), peak $(awk '/VmHWM/{print $2/1024 " MB"}' /proc/$PID/status)"

@@ -2,7 +2,7 @@
 (vectorise + predict over the bbc test articles, trained on bbc train) and sumy TextRank
 (sentence splitting + summary of each bbc test article, ratio 0.4).
 
-usage: python bench/peers.py DATA_DIR [--quick]
+usage: python bench/peers.py DATA_DIR [--quick] [--sklearn-only]
 Prints one JSON line: {"sklearn_docs_per_s": ..., "textrank_docs_per_s": ..., ...}
 """
 import json
@@ -73,6 +73,9 @@ def main():
     texts = [r["title"] + "\n" + r["text"] for r in test]
     sk = median_rate(len(texts), lambda: nb.predict_proba(vec.transform(texts)))
     out = {"docs": len(texts), "sklearn_docs_per_s": sk}
+    if "--sklearn-only" in sys.argv:
+        print(json.dumps(out))
+        return
 
     from sumy.nlp.stemmers import Stemmer
     from sumy.parsers.plaintext import PlaintextParser
