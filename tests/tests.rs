@@ -9,4 +9,5 @@ mod model_files;
 mod process;
 mod regions;
 mod server;
+mod tls;
 mod training;

@@ -42,6 +42,15 @@ struct Args {
     /// How long shutdown waits for in-flight calls, seconds.
     #[arg(long, env = "LEDE_SHUTDOWN_GRACE_SECS", default_value_t = 10.0)]
     shutdown_grace_secs: f64,
+    /// TLS certificate chain (PEM). With --tls-key, the server speaks only TLS.
+    #[arg(long, env = "LEDE_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, env = "LEDE_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// CA (PEM) that client certificates must chain to: enables mutual TLS.
+    #[arg(long, env = "LEDE_TLS_CLIENT_CA", requires = "tls_cert")]
+    tls_client_ca: Option<PathBuf>,
     /// Log format.
     #[arg(long, env = "LEDE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -134,9 +143,25 @@ fn config(a: &Args) -> Result<(SocketAddr, ServerConfig)> {
             bail!("--{flag} must be at least 1");
         }
     }
+    let read = |p: &PathBuf, what: &str| {
+        std::fs::read(p).with_context(|| format!("cannot read the TLS {what} {}", p.display()))
+    };
+    let tls = match (&a.tls_cert, &a.tls_key) {
+        (Some(c), Some(k)) => Some(server::TlsConfig {
+            cert_pem: read(c, "certificate")?,
+            key_pem: read(k, "key")?,
+            client_ca_pem: a
+                .tls_client_ca
+                .as_ref()
+                .map(|p| read(p, "client CA"))
+                .transpose()?,
+        }),
+        _ => None,
+    };
     Ok((
         addr,
         ServerConfig {
+            tls,
             model_path,
             max_request_bytes: a.max_request_bytes,
             max_text_bytes: a.max_text_bytes,

@@ -44,6 +44,27 @@ pub struct ServerConfig {
     pub default_deadline: Duration,
     /// How long shutdown waits for in-flight calls. Default 10 s.
     pub shutdown_grace: Duration,
+    /// Serve TLS (and require client certificates if `client_ca_pem` is set). Default: none.
+    pub tls: Option<TlsConfig>,
+}
+
+/// PEM material for TLS (rustls through tonic). The binary reads the files; the library never
+/// touches the filesystem for it.
+#[derive(Clone)]
+pub struct TlsConfig {
+    pub cert_pem: Vec<u8>,
+    pub key_pem: Vec<u8>,
+    /// With a client CA, only clients presenting a certificate it signed are accepted (mTLS).
+    pub client_ca_pem: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for TlsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print key material.
+        f.debug_struct("TlsConfig")
+            .field("mutual", &self.client_ca_pem.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for ServerConfig {
@@ -56,6 +77,7 @@ impl Default for ServerConfig {
             max_concurrent_calls: 256,
             default_deadline: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(10),
+            tls: None,
         }
     }
 }
@@ -170,7 +192,17 @@ pub async fn serve(
         .load_shed()
         .concurrency_limit(config.max_concurrent_calls)
         .into_inner();
-    let server = Server::builder()
+    let mut builder = Server::builder();
+    if let Some(tls) = &config.tls {
+        let mut t = tonic::transport::ServerTlsConfig::new().identity(
+            tonic::transport::Identity::from_pem(&tls.cert_pem, &tls.key_pem),
+        );
+        if let Some(ca) = &tls.client_ca_pem {
+            t = t.client_ca_root(tonic::transport::Certificate::from_pem(ca));
+        }
+        builder = builder.tls_config(t)?;
+    }
+    let server = builder
         .timeout(config.default_deadline)
         .layer(layer)
         .add_service(health_service)
