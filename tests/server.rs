@@ -555,3 +555,46 @@ async fn startup_with_a_bad_model_fails_with_a_clear_error() {
     let e = r.unwrap_err().to_string();
     assert!(e.contains("not a Lede model file"), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_clients_that_never_read_or_disconnect_cost_nothing_lasting() {
+    let s = server().await;
+    let item = |i: usize| proto::AnalyzeRequest {
+        id: i.to_string(),
+        text: ARTICLE.into(),
+        ..Default::default()
+    };
+    // A client that sends 500 items and never reads a response.
+    let mut lazy = s.client().await;
+    let unread = lazy
+        .analyze_stream(tokio_stream::iter((0..500).map(item)))
+        .await
+        .unwrap();
+    // A client that disconnects mid-stream.
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    let mut quitter = s.client().await;
+    let call = tokio::spawn(async move {
+        quitter
+            .analyze_stream(tokio_stream::wrappers::ReceiverStream::new(rx))
+            .await
+    });
+    for i in 0..3 {
+        tx.send(item(i)).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    call.abort();
+    drop(tx);
+    // Others are served meanwhile.
+    let mut c = s.client().await;
+    c.classify(classify(ARTICLE)).await.unwrap();
+    drop(unread);
+    drop(lazy);
+    // Nothing is left holding the server: shutdown does not wait out its 10 s grace period.
+    let t0 = std::time::Instant::now();
+    s.stop().await.unwrap();
+    assert!(
+        t0.elapsed() < Duration::from_secs(5),
+        "shutdown took {:?}",
+        t0.elapsed()
+    );
+}
