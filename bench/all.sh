@@ -29,6 +29,11 @@ tail -6 target/all/run.txt
 echo "== 4. gRPC"
 bench/grpc.sh $([ "$QUICK" = --quick ] && echo 2 || echo 8) > target/all/grpc.txt 2>&1
 tail -14 target/all/grpc.txt
+echo "== 5. training the default model: wall time and peak memory"
+cargo build --release --locked --bin lede-train 2>/dev/null
+/usr/bin/time -v ./target/release/lede-train --recipe models/default/recipe.json --out target/all/model \
+  > target/all/train.txt 2>&1
+grep -E "Elapsed \(wall|Maximum resident|wrote" target/all/train.txt
 python3 - "$QUICK" <<'PY'
 import json, re, sys, datetime, platform, subprocess
 quick = sys.argv[1] == "--quick"
@@ -61,6 +66,11 @@ run = open("target/all/run.txt").read()
 out += ["", "## Throughput, one thread", ""] + [l for l in run.splitlines() if l.startswith("|")]
 grpc = open("target/all/grpc.txt").read()
 out += ["", "## gRPC over loopback (h2load)", ""] + [l for l in grpc.splitlines() if l.startswith("|") or l.startswith("scikit") or l.startswith("server RSS") or l.startswith("start to")]
+train = open("target/all/train.txt").read()
+wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", train)
+rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", train)
+if wall and rss:
+    out += ["", "## Training the default model", "", f"`lede-train --recipe models/default/recipe.json`: wall time {wall.group(1)}, peak RSS {int(rss.group(1)) / 1024:.0f} MB (both heads, 5-fold CV over 5 alphas each)."]
 open("docs/benchmarks.md", "w").write("\n".join(out) + "\n")
 print("\n".join(out))
 PY
