@@ -117,8 +117,15 @@ async fn sighup_reloads_and_sigterm_exits_zero() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(version(&addr).await.as_deref(), Some(v1.as_str()));
     // Health stays SERVING after a failed reload.
-    let health = server().args(["healthcheck", "--addr", &addr]).output().unwrap();
-    assert!(health.status.success(), "{}", String::from_utf8_lossy(&health.stderr));
+    let health = server()
+        .args(["healthcheck", "--addr", &addr])
+        .output()
+        .unwrap();
+    assert!(
+        health.status.success(),
+        "{}",
+        String::from_utf8_lossy(&health.stderr)
+    );
 
     // A good one: swapped in.
     std::fs::copy(
