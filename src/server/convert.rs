@@ -136,6 +136,24 @@ pub fn summary_options(
 }
 
 impl DocRequest {
+    /// Checks the text fields shared by every request first, then the options.
+    fn checked(
+        id: String,
+        title: String,
+        text: String,
+        limits: Limits,
+        options: impl FnOnce() -> Result<AnalyzeOptions, ServiceError>,
+    ) -> Result<Self, ServiceError> {
+        check_text(&text, limits)?;
+        check_title(&title)?;
+        Ok(DocRequest {
+            id,
+            title,
+            text,
+            options: options()?,
+        })
+    }
+
     pub fn from_classify(r: proto::ClassifyRequest, limits: Limits) -> Result<Self, ServiceError> {
         let proto::ClassifyRequest {
             title,
@@ -144,19 +162,14 @@ impl DocRequest {
             explain,
             skip_cleaning,
         } = r;
-        check_text(&text, limits)?;
-        check_title(&title)?;
-        Ok(DocRequest {
-            id: String::new(),
-            title,
-            text,
-            options: AnalyzeOptions {
+        Self::checked(String::new(), title, text, limits, || {
+            Ok(AnalyzeOptions {
                 clean: !skip_cleaning,
                 classify: true,
                 top_k: top_k(k, "top_k")?,
                 evidence: if explain { EVIDENCE_TERMS } else { 0 },
                 summary: None,
-            },
+            })
         })
     }
 
@@ -170,19 +183,14 @@ impl DocRequest {
             options,
             skip_cleaning,
         } = r;
-        check_text(&text, limits)?;
-        check_title(&title)?;
-        Ok(DocRequest {
-            id: String::new(),
-            title,
-            text,
-            options: AnalyzeOptions {
+        Self::checked(String::new(), title, text, limits, || {
+            Ok(AnalyzeOptions {
                 clean: !skip_cleaning,
                 classify: false,
                 top_k: DEFAULT_TOP_K,
                 evidence: 0,
                 summary: Some(summary_options(options, "options")?),
-            },
+            })
         })
     }
 
@@ -203,19 +211,14 @@ impl DocRequest {
                 limit: 1024,
             });
         }
-        check_text(&text, limits)?;
-        check_title(&title)?;
-        Ok(DocRequest {
-            id,
-            title,
-            text,
-            options: AnalyzeOptions {
+        Self::checked(id, title, text, limits, || {
+            Ok(AnalyzeOptions {
                 clean: !skip_cleaning,
                 classify: true,
                 top_k: top_k(k, "top_k")?,
                 evidence: if explain { EVIDENCE_TERMS } else { 0 },
                 summary: Some(summary_options(summary, "summary")?),
-            },
+            })
         })
     }
 }

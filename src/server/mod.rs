@@ -144,6 +144,21 @@ impl State {
     }
 }
 
+/// Sets the health of both the Analyzer service and the whole server ("").
+async fn set_health(h: &tonic_health::server::HealthReporter, serving: bool) {
+    let status = if serving {
+        tonic_health::ServingStatus::Serving
+    } else {
+        tonic_health::ServingStatus::NotServing
+    };
+    h.set_service_status(
+        <proto::analyzer_server::AnalyzerServer<Service> as tonic::server::NamedService>::NAME,
+        status,
+    )
+    .await;
+    h.set_service_status("", status).await;
+}
+
 /// A running server's handle for the embedding program (tests, the binary).
 #[derive(Clone)]
 pub struct Handle {
@@ -159,12 +174,7 @@ pub async fn serve(
     ready: impl FnOnce(Handle) + Send,
 ) -> Result<(), ServerError> {
     let (health, health_service) = tonic_health::server::health_reporter();
-    health
-        .set_not_serving::<proto::analyzer_server::AnalyzerServer<Service>>()
-        .await;
-    health
-        .set_service_status("", tonic_health::ServingStatus::NotServing)
-        .await;
+    set_health(&health, false).await;
     let state = Arc::new(State {
         config: config.clone(),
         model: ArcSwapOption::empty(),
@@ -230,14 +240,7 @@ pub async fn serve(
         }
     };
     state.model.store(Some(model));
-    state
-        .health
-        .set_serving::<proto::analyzer_server::AnalyzerServer<Service>>()
-        .await;
-    state
-        .health
-        .set_service_status("", tonic_health::ServingStatus::Serving)
-        .await;
+    set_health(&state.health, true).await;
     info!("serving");
 
     tokio::select! {
@@ -250,14 +253,7 @@ pub async fn serve(
         grace_s = config.shutdown_grace.as_secs_f64(),
         "shutting down: draining in-flight calls"
     );
-    state
-        .health
-        .set_not_serving::<proto::analyzer_server::AnalyzerServer<Service>>()
-        .await;
-    state
-        .health
-        .set_service_status("", tonic_health::ServingStatus::NotServing)
-        .await;
+    set_health(&state.health, false).await;
     let _ = stop_tx.send(());
     match tokio::time::timeout(config.shutdown_grace, &mut server).await {
         Ok(r) => r.map_err(|e| ServerError::Task(e.to_string()))??,
