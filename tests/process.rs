@@ -93,14 +93,7 @@ async fn wait_for(addr: &str, want: impl Fn(&str) -> bool) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sighup_reloads_and_sigterm_exits_zero() {
-    let dir = tempfile::tempdir().unwrap();
-    let bundle = dir.path().join("m");
-    std::fs::create_dir(&bundle).unwrap();
-    std::fs::copy(
-        util::fixture("compat-v1/model.lede"),
-        bundle.join("model.lede"),
-    )
-    .unwrap();
+    let (_dir, bundle) = util::fixture_bundle();
     let addr = format!("127.0.0.1:{}", free_port());
     let mut child = server()
         .args(["--addr", &addr, "--model", bundle.to_str().unwrap()])

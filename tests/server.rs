@@ -469,14 +469,7 @@ async fn reflection_lists_the_services() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reload_swaps_a_good_model_and_keeps_the_old_on_a_bad_one() {
-    let dir = tempfile::tempdir().unwrap();
-    let bundle = dir.path().join("m");
-    std::fs::create_dir(&bundle).unwrap();
-    std::fs::copy(
-        util::fixture("compat-v1/model.lede"),
-        bundle.join("model.lede"),
-    )
-    .unwrap();
+    let (_dir, bundle) = util::fixture_bundle();
     let s = TestServer::start(util::config_with_model(&bundle)).await;
     let mut c = s.client().await;
     let v1 = c

@@ -20,6 +20,16 @@ pub fn fixture(name: &str) -> PathBuf {
     repo().join("tests/fixtures").join(name)
 }
 
+/// A bundle directory in a temp dir holding a copy of the compat fixture model, for tests that
+/// replace the model file (reload). Keep the TempDir alive as long as the path is used.
+pub fn fixture_bundle() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("m");
+    std::fs::create_dir(&bundle).unwrap();
+    std::fs::copy(fixture("compat-v1/model.lede"), bundle.join("model.lede")).unwrap();
+    (dir, bundle)
+}
+
 /// The bundled default model, loaded once per test binary.
 pub fn model() -> Arc<lede::model::Model> {
     static M: std::sync::OnceLock<Arc<lede::model::Model>> = std::sync::OnceLock::new();
