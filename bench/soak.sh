@@ -40,6 +40,13 @@ lat = sorted(int(l.split()[2]) for l in open(sys.argv[1]) if l.strip())
 p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] / 1000
 print(f"latency over all answered calls (accepted and shed): p50 {p(0.5):.2f} ms, p99 {p(0.99):.2f} ms")
 PY
+python3 - $OUT/server.log <<'PY'
+import json, sys
+lat = sorted(json.loads(l)["latency_ms"] for l in open(sys.argv[1]) if '"outcome":"ok"' in l)
+if lat:
+    p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]
+    print(f"accepted calls, server-side handler latency: p50 {p(0.5):.2f} ms, p99 {p(0.99):.2f} ms")
+PY
 echo "calls sent $sent; reached the service and ok: $ok; other outcomes: $other; shed with RESOURCE_EXHAUSTED: $((sent - ok - other))"
 cat $OUT/rss.txt
 [ "$other" = 0 ]
