@@ -15,7 +15,7 @@ QUICK=${1:-}
 VENV=${LEDE_BENCH_VENV:-/tmp/lede-bench-venv}
 export LEDE_BENCH_VENV=$VENV
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-"$VENV/bin/pip" install -q scikit-learn sumy rouge-score==0.1.2 pysbd fasttext-wheel grpcio grpcio-tools
+"$VENV/bin/pip" install -q scikit-learn sumy rouge-score==0.1.2 pysbd fasttext-wheel grpcio grpcio-tools matplotlib
 mkdir -p target/all
 echo "== 1. Lede quality"
 bench/eval.sh > target/all/eval.txt 2>&1 || { cat target/all/eval.txt; exit 1; }
@@ -34,6 +34,8 @@ cargo build --release --locked --bin lede-train 2>/dev/null
 /usr/bin/time -v ./target/release/lede-train --recipe models/default/recipe.json --out target/all/model \
   > target/all/train.txt 2>&1
 grep -E "Elapsed \(wall|Maximum resident|wrote" target/all/train.txt
+echo "== 6. plots"
+"$VENV/bin/python" bench/plots.py target/eval target/grpc-bench/table.md docs/img
 python3 - "$QUICK" <<'PY'
 import json, re, sys, datetime, platform, subprocess
 quick = sys.argv[1] == "--quick"
@@ -71,6 +73,7 @@ wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", trai
 rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", train)
 if wall and rss:
     out += ["", "## Training the default model", "", f"`lede-train --recipe models/default/recipe.json`: wall time {wall.group(1)}, peak RSS {int(rss.group(1)) / 1024:.0f} MB (both heads, 5-fold CV over 5 alphas each)."]
+out += ["", "## Plots", "", "![topic confusion matrix](img/confusion-topic.png)", "![region confusion matrix](img/confusion-region.png)", "![gRPC throughput and p99 latency](img/grpc.png)"]
 open("docs/benchmarks.md", "w").write("\n".join(out) + "\n")
 print("\n".join(out))
 PY
