@@ -114,10 +114,7 @@ impl NbStats {
     /// A weight below 1 (a document shared by several classes) counts as a fraction of a doc.
     pub fn add(&mut self, label: usize, x: &SparseVec, w: f64) {
         self.counts[label] += 1;
-        let row = &mut self.sums[label];
-        for (i, v) in x.iter() {
-            row[i as usize] += v as f64 * w;
-        }
+        self.add_evidence(label, x, w);
     }
 
     /// These statistics minus `part` (all folds but one, for cross-validation).

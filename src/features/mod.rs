@@ -135,6 +135,19 @@ pub fn for_each_feature<S: AsRef<str>>(terms: &[S], bigrams: bool, mut f: impl F
     }
 }
 
+/// Sorts feature ids and collapses them into `(id, count)` pairs, ascending by id.
+pub fn count_ids(ids: &mut [u32]) -> Vec<(u32, u32)> {
+    ids.sort_unstable();
+    let mut out: Vec<(u32, u32)> = Vec::with_capacity(ids.len());
+    for &id in ids.iter() {
+        match out.last_mut() {
+            Some((last, c)) if *last == id => *c += 1,
+            _ => out.push((id, 1)),
+        }
+    }
+    out
+}
+
 /// Counts document frequencies, one document at a time, to fit a [`TfidfVectorizer`].
 /// Memory grows with the number of distinct features, not with the number of documents.
 #[derive(Debug)]
@@ -321,15 +334,7 @@ impl TfidfVectorizer {
                 ids.push(id);
             }
         });
-        ids.sort_unstable();
-        let mut out: Vec<(u32, u32)> = Vec::with_capacity(ids.len());
-        for id in ids {
-            match out.last_mut() {
-                Some((last, c)) if *last == id => *c += 1,
-                _ => out.push((id, 1)),
-            }
-        }
-        out
+        count_ids(&mut ids)
     }
 
     /// The TF-IDF vector of a document given as its analyzed terms.

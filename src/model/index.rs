@@ -96,14 +96,6 @@ impl FeatureIndex {
                 }
             }
         }
-        buf.sort_unstable();
-        let mut out: Vec<(u32, u32)> = Vec::with_capacity(buf.len());
-        for &f in buf.iter() {
-            match out.last_mut() {
-                Some((last, c)) if *last == f => *c += 1,
-                _ => out.push((f, 1)),
-            }
-        }
-        out
+        crate::features::count_ids(buf)
     }
 }

@@ -370,16 +370,19 @@ fn train_head(
         has_split |= r.split.is_some();
         Ok(())
     })?;
+    // Which rows train the head: labelled, not held out, and (single-only) one label. The
+    // vocabulary pass and the counts pass must agree on this.
+    let trains_on = |r: &Row| {
+        let multi_skipped = h.multi_label == MultiLabel::SingleOnly && r.labels.len() > 1;
+        !(is_heldout(r, h, has_split) || r.labels.is_empty() || multi_skipped)
+    };
     let mut fitter = TfidfFitter::new(h.tfidf.clone()).map_err(feat_err)?;
     let mut label_counts: BTreeMap<String, u64> = BTreeMap::new();
     let mut n = 0u64;
     let stats1 = data::read_rows(path, &h.fields, h.skip_bad_rows, |r| {
         n += 1;
         progress.tick(&h.name, "vocabulary", n);
-        if is_heldout(&r, h, has_split) || r.labels.is_empty() {
-            return Ok(());
-        }
-        if h.multi_label == MultiLabel::SingleOnly && r.labels.len() > 1 {
+        if !trains_on(&r) {
             return Ok(());
         }
         for l in &r.labels {
@@ -433,10 +436,7 @@ fn train_head(
     data::read_rows(path, &h.fields, h.skip_bad_rows, |r| {
         n += 1;
         progress.tick(&h.name, "counts", n);
-        if is_heldout(&r, h, has_split) || r.labels.is_empty() {
-            return Ok(());
-        }
-        if h.multi_label == MultiLabel::SingleOnly && r.labels.len() > 1 {
+        if !trains_on(&r) {
             return Ok(());
         }
         let x = vectorizer.transform(&doc_terms(analyzer, &r));
