@@ -85,7 +85,8 @@ fn index_matches_vectorizers() {
         "The striker scored twice as the club won the league match on Saturday in Madrid.",
         "xyzzy unknown-words only 42",
     ];
-    for text in texts {
+    // Twice: the first pass fills the per-thread token -> id memo, the second reads it.
+    for text in texts.iter().chain(&texts) {
         let a = m.analyze(
             "A title",
             text,

@@ -344,6 +344,10 @@ impl TfidfVectorizer {
 
     /// Weights sorted `(id, count)` pairs into a TF-IDF vector.
     pub fn weight(&self, counts: &[(u32, u32)]) -> SparseVec {
+        debug_assert!(
+            counts.windows(2).all(|w| w[0].0 < w[1].0),
+            "weight() needs strictly increasing feature ids"
+        );
         let mut v = SparseVec {
             indices: Vec::with_capacity(counts.len()),
             values: Vec::with_capacity(counts.len()),

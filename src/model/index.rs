@@ -14,6 +14,7 @@ const NONE: u32 = u32::MAX;
 
 #[derive(Debug, Clone, Default)]
 pub struct FeatureIndex {
+    key: u64,
     heads: usize,
     unigrams: FxHashMap<Box<str>, u32>,
     /// `uni[cid * heads + h]`: the feature id of unigram `cid` in head `h`, or NONE.
@@ -26,7 +27,9 @@ pub struct FeatureIndex {
 impl FeatureIndex {
     pub fn new(heads: &[Head]) -> FeatureIndex {
         let n = heads.len();
+        static KEYS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let mut ix = FeatureIndex {
+            key: KEYS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             heads: n,
             ..Default::default()
         };
@@ -66,36 +69,55 @@ impl FeatureIndex {
         self.unigrams.get(term).copied().unwrap_or(NONE)
     }
 
-    /// Sorted `(feature id, count)` of head `h` for a document given as combined term ids.
-    pub fn counts(
-        &self,
-        ids: &[u32],
-        h: usize,
-        bigrams: bool,
-        buf: &mut Vec<u32>,
-    ) -> Vec<(u32, u32)> {
-        let n = self.heads;
-        buf.clear();
-        for &id in ids {
-            if id != NONE {
-                let f = self.uni[id as usize * n + h];
-                if f != NONE {
-                    buf.push(f);
-                }
-            }
-        }
-        if bigrams {
+    /// A number unique to this index among those made by this process: the key under which
+    /// the analyzer memoises raw token -> [`FeatureIndex::id`].
+    pub fn key(&self) -> u64 {
+        self.key
+    }
+
+    /// Counts a document given as combined term ids once for all heads: distinct unigram
+    /// ids and (when `bigrams`) distinct bigram ids of consecutive known terms, with counts.
+    pub fn doc_counts(&self, ids: &[u32], bigrams: bool, out: &mut DocCounts) {
+        out.scratch.clear();
+        out.scratch
+            .extend(ids.iter().copied().filter(|&id| id != NONE));
+        out.uni = crate::features::count_ids(&mut out.scratch);
+        out.scratch.clear();
+        if bigrams && !self.bigrams.is_empty() {
             for w in ids.windows(2) {
                 if w[0] != NONE && w[1] != NONE {
                     if let Some(&bid) = self.bigrams.get(&(w[0], w[1])) {
-                        let f = self.bi[bid as usize * n + h];
-                        if f != NONE {
-                            buf.push(f);
-                        }
+                        out.scratch.push(bid);
                     }
                 }
             }
         }
-        crate::features::count_ids(buf)
+        out.bi = crate::features::count_ids(&mut out.scratch);
     }
+
+    /// Sorted `(feature id, count)` of head `h` (bigrams too if `bigrams`). Sorting the
+    /// distinct features is needed: sparse vectors keep their indices sorted (the summariser's
+    /// similarities merge them).
+    pub fn head_counts(&self, doc: &DocCounts, h: usize, bigrams: bool) -> Vec<(u32, u32)> {
+        let n = self.heads;
+        let pick = |table: &[u32], (id, c): (u32, u32)| {
+            let f = table[id as usize * n + h];
+            (f != NONE).then_some((f, c))
+        };
+        let mut out: Vec<(u32, u32)> = Vec::with_capacity(doc.uni.len() + doc.bi.len());
+        out.extend(doc.uni.iter().filter_map(|&x| pick(&self.uni, x)));
+        if bigrams {
+            out.extend(doc.bi.iter().filter_map(|&x| pick(&self.bi, x)));
+        }
+        out.sort_unstable_by_key(|&(f, _)| f);
+        out
+    }
+}
+
+/// A document's distinct combined ids with counts (see [`FeatureIndex::doc_counts`]).
+#[derive(Debug, Default)]
+pub struct DocCounts {
+    uni: Vec<(u32, u32)>,
+    bi: Vec<(u32, u32)>,
+    scratch: Vec<u32>,
 }

@@ -8,7 +8,7 @@ use crate::features::SparseVec;
 use crate::summarize::{self, Candidate, Length, Order, SummarizerConfig};
 use crate::text::{self, Removed, Span};
 
-use super::Model;
+use super::{index, Model};
 
 pub type SummaryLength = Length;
 
@@ -108,14 +108,22 @@ impl Model {
         };
         if opts.classify {
             let mut ids = Vec::with_capacity(text.len() / 7);
-            text::for_each_document_term(&self.analyzer, title, text, &cleaned, |t| {
-                ids.push(self.index.id(t))
-            });
-            let mut buf = Vec::new();
+            text::for_each_document_term_id(
+                &self.analyzer,
+                title,
+                text,
+                &cleaned,
+                self.index.key(),
+                |t| self.index.id(t),
+                |id| ids.push(id),
+            );
+            let any_bigrams = self.heads.iter().any(|h| h.vectorizer.config().bigrams);
+            let mut doc = index::DocCounts::default();
+            self.index.doc_counts(&ids, any_bigrams, &mut doc);
             for (h, head) in self.heads.iter().enumerate() {
                 let counts = self
                     .index
-                    .counts(&ids, h, head.vectorizer.config().bigrams, &mut buf);
+                    .head_counts(&doc, h, head.vectorizer.config().bigrams);
                 let x = head.vectorizer.weight(&counts);
                 let labels = head
                     .nb
@@ -164,13 +172,20 @@ impl Model {
         };
         let mut buf = Vec::new();
         let mut ids: Vec<u32> = Vec::new();
-        let mut scratch = Vec::new();
+        let mut doc = index::DocCounts::default();
         let mut vectorize = |s: &str| -> (SparseVec, usize) {
             ids.clear();
-            self.analyzer
-                .for_each_term(s, &mut buf, |t, _| ids.push(self.index.id(t)));
+            let key = self.index.key();
+            self.analyzer.for_each_term_id(
+                s,
+                &mut buf,
+                key,
+                |t| self.index.id(t),
+                |id| ids.push(id),
+            );
             let words = s.split_whitespace().count();
-            let counts = self.index.counts(&ids, h, false, &mut scratch);
+            self.index.doc_counts(&ids, false, &mut doc);
+            let counts = self.index.head_counts(&doc, h, false);
             (vec.weight(&counts), words)
         };
         let cands: Vec<Candidate> = spans

@@ -243,6 +243,59 @@ impl Analyzer {
         }
     }
 
+    /// Calls `f` with `map(term)` for each term of `text`, memoising raw token -> `map(term)` per
+    /// thread under `key` (the caller promises that the same key always means the same `map`).
+    ///
+    /// For callers that turn terms into ids (the model's feature index): one hash lookup per
+    /// token replaces two (token -> term, term -> id) and no term string is built.
+    pub fn for_each_term_id(
+        &self,
+        text: &str,
+        spans: &mut Vec<Span>,
+        key: u64,
+        map: impl Fn(&str) -> u32,
+        mut f: impl FnMut(u32),
+    ) {
+        tokenize_into(text, spans);
+        let mut buf = String::new();
+        let key = key ^ self.fingerprint.rotate_left(17);
+        let cached = TERM_IDS.with(|cell| {
+            let Ok(mut all) = cell.try_borrow_mut() else {
+                return false;
+            };
+            if all.len() > 4 && !all.contains_key(&key) {
+                // Models come and go (reloads): keep the memory of a few at most.
+                all.clear();
+            }
+            let cache = all.entry(key).or_default();
+            for &span in spans.iter() {
+                let token = &text[span.start..span.end];
+                match cache.get(token) {
+                    Some(&Some(id)) => f(id),
+                    Some(None) => {}
+                    None => {
+                        let id = self.term_into(token, &mut buf).then(|| map(&buf));
+                        if cache.len() >= TOKEN_CACHE_MAX {
+                            cache.clear();
+                        }
+                        cache.insert(token.into(), id);
+                        if let Some(id) = id {
+                            f(id);
+                        }
+                    }
+                }
+            }
+            true
+        });
+        if !cached {
+            for &span in spans.iter() {
+                if self.term_into(&text[span.start..span.end], &mut buf) {
+                    f(map(&buf));
+                }
+            }
+        }
+    }
+
     /// Normalises one token into `out`. Returns false if the token yields no term.
     pub fn term_into(&self, token: &str, out: &mut String) -> bool {
         out.clear();
@@ -293,6 +346,8 @@ impl Analyzer {
 
 /// Raw token -> its term, or None if the token yields no term.
 type TokenCache = FxHashMap<Box<str>, Option<Box<str>>>;
+/// Raw token -> the caller's id of its term, or None if the token yields no term.
+type IdCache = FxHashMap<Box<str>, Option<u32>>;
 /// Word -> stem.
 type StemCache = FxHashMap<Box<str>, Box<str>>;
 
@@ -303,6 +358,11 @@ thread_local! {
     /// Raw token -> term (None: dropped), per analyzer configuration. Real text repeats its
     /// tokens; one hash lookup replaces NFKC, lowercasing, the stop-word test and stemming.
     static TOKENS: RefCell<FxHashMap<u64, TokenCache>> = RefCell::default();
+}
+
+thread_local! {
+    /// Raw token -> caller's id of its term (None: dropped), per (caller key, analyzer).
+    static TERM_IDS: RefCell<FxHashMap<u64, IdCache>> = RefCell::default();
 }
 
 /// Entries per thread and language before the stem cache is emptied (bounds its memory).

@@ -28,6 +28,24 @@ pub fn for_each_document_term(
     }
 }
 
+/// [`for_each_document_term`] through [`Analyzer::for_each_term_id`]: `f` gets `map(term)`
+/// for each term, memoised per thread under `key`.
+pub fn for_each_document_term_id(
+    analyzer: &Analyzer,
+    title: &str,
+    text: &str,
+    cleaned: &Cleaned,
+    key: u64,
+    map: impl Fn(&str) -> u32,
+    mut f: impl FnMut(u32),
+) {
+    let mut spans = Vec::new();
+    analyzer.for_each_term_id(title, &mut spans, key, &map, &mut f);
+    for s in cleaned.sentences() {
+        analyzer.for_each_term_id(&text[s.start..s.end], &mut spans, key, &map, &mut f);
+    }
+}
+
 /// [`for_each_document_term`], collected.
 pub fn document_terms(
     analyzer: &Analyzer,

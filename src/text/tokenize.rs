@@ -60,39 +60,72 @@ pub fn tokenize(text: &str) -> Vec<Span> {
     out
 }
 
+/// The char starting at byte `i` (ASCII without decoding).
+#[inline]
+fn char_at(text: &str, i: usize) -> Option<char> {
+    let b = *text.as_bytes().get(i)?;
+    if b < 0x80 {
+        Some(b as char)
+    } else {
+        text[i..].chars().next()
+    }
+}
+
 /// [`tokenize`] into a reusable buffer (cleared first).
+///
+/// Scans bytes and decodes a char only where the byte is not ASCII: English news is almost all
+/// ASCII, and this loop is the first stage of every request.
 pub fn tokenize_into(text: &str, out: &mut Vec<Span>) {
     out.clear();
     let bytes = text.as_bytes();
-    let mut it = text.char_indices().peekable();
-    while let Some((i, c)) = it.next() {
+    let n = bytes.len();
+    let mut i = 0;
+    while i < n {
+        // ASCII that cannot start a token (spaces, punctuation other than `$`) is skipped
+        // without decoding: most of the bytes of an English article.
+        let b = bytes[i];
+        if b < 0x80 && !b.is_ascii_alphanumeric() && b != b'$' {
+            i += 1;
+            continue;
+        }
+        let Some(c) = char_at(text, i) else { break };
+        let clen = c.len_utf8();
         let starts = is_word_char(c)
-            || (is_currency(c) && matches!(it.peek(), Some((_, d)) if d.is_ascii_digit()));
+            || (is_currency(c) && matches!(char_at(text, i + clen), Some(d) if d.is_ascii_digit()));
         if !starts {
+            i += clen;
             continue;
         }
         let start = i;
-        let mut end = i + c.len_utf8();
+        let mut end = i + clen;
         let mut prev = c;
-        while let Some(&(j, d)) = it.peek() {
+        loop {
+            // The common case, a run of ASCII letters and digits, byte by byte.
+            let run = end;
+            while end < n && bytes[end].is_ascii_alphanumeric() {
+                end += 1;
+            }
+            if end > run {
+                prev = bytes[end - 1] as char;
+            }
+            let Some(d) = char_at(text, end) else { break };
+            let dlen = d.len_utf8();
             if is_word_char(d) {
-                it.next();
-                end = j + d.len_utf8();
+                end += dlen;
                 prev = d;
                 continue;
             }
             if is_joiner(d) {
                 // A joiner continues the token only when a word character follows it; `.` and
                 // `,` only between digits, or `.` inside a dotted abbreviation.
-                let after = text[j + d.len_utf8()..].chars().next();
-                let joins = match (d, after) {
+                let joins = match (d, char_at(text, end + dlen)) {
                     (_, None) => false,
                     ('.', Some(a)) => {
                         (prev.is_ascii_digit() && a.is_ascii_digit())
                             || (prev.is_alphabetic()
                                 && a.is_alphabetic()
-                                && is_single_letter_before(text, start, j)
-                                && is_single_letter_after(text, j + 1))
+                                && is_single_letter_before(text, start, end)
+                                && is_single_letter_after(text, end + 1))
                     }
                     (',', Some(a)) => prev.is_ascii_digit() && a.is_ascii_digit(),
                     ('&' | '/', Some(a)) => {
@@ -101,23 +134,24 @@ pub fn tokenize_into(text: &str, out: &mut Vec<Span>) {
                     (_, Some(a)) => is_word_char(a),
                 };
                 if joins {
-                    it.next();
+                    // The next char is a word char (every rule above asks for one), so the
+                    // token's end moves past the joiner on the next round.
+                    end += dlen;
                     prev = d;
                     continue;
                 }
             }
             if d == '%' && prev.is_ascii_digit() {
-                it.next();
-                end = j + 1;
+                end += 1;
             }
             break;
         }
         // Keep the final dot of a dotted abbreviation ("U.S." not "U.S").
         if bytes.get(end) == Some(&b'.') && is_dotted_abbreviation(&text[start..end]) {
             end += 1;
-            it.next();
         }
         out.push(Span { start, end });
+        i = end;
     }
 }
 
