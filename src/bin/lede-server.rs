@@ -36,6 +36,11 @@ struct Args {
     /// Most calls in flight; beyond it calls are shed with RESOURCE_EXHAUSTED.
     #[arg(long, env = "LEDE_MAX_CONCURRENT_CALLS", default_value_t = 256)]
     max_concurrent_calls: usize,
+    /// Threads that run analyses (0: one per CPU core). Analyses are CPU-bound, so more
+    /// threads than cores only add memory (each keeps its own token caches); calls beyond them
+    /// wait their turn within --max-concurrent-calls.
+    #[arg(long, env = "LEDE_ANALYSIS_THREADS", default_value_t = 0)]
+    analysis_threads: usize,
     /// Deadline for calls that carry none, seconds.
     #[arg(long, env = "LEDE_DEFAULT_DEADLINE_SECS", default_value_t = 30.0)]
     default_deadline_secs: f64,
@@ -234,8 +239,17 @@ async fn run(args: Args) -> Result<()> {
 
 fn main() {
     let args = Args::parse();
+    let analysis_threads = match args.analysis_threads {
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        n => n,
+    };
+    // Analyses run on tokio's blocking pool. Its default (up to 512 threads, each dropped after
+    // 10 s idle) let memory creep under load: every new thread grew fresh caches and malloc
+    // arenas. A fixed, long-lived set keeps RSS flat after warm-up (bench/soak.sh).
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(analysis_threads)
+        .thread_keep_alive(std::time::Duration::from_secs(24 * 3600))
         .build()
     {
         Ok(rt) => rt,
