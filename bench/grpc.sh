@@ -50,4 +50,4 @@ best = max(float(m.group(1).replace(",", "")) for m in re.finditer(r"\| Classify
 print(f"scikit-learn TF-IDF + MultinomialNB in process, one thread, same run: {sk:,.0f} docs/s; "
       f"Classify over gRPC (best of 1/16/64 streams): {best:,.0f} req/s = {best / sk:.1f}x (floor 1x, goal 3x)")
 PY
-echo "server RSS: $(awk '/VmRSS/{print $2/1024 " MB"}' /proc/$PID/status), peak $(awk '/VmHWM/{print $2/1024 " MB"}' /proc/$PID/status)"
+echo "server RSS: $(awk '/VmRSS/{printf "%.1f MB", $2/1024}' /proc/$PID/status), peak $(awk '/VmHWM/{printf "%.1f MB", $2/1024}' /proc/$PID/status)"

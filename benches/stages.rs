@@ -1,0 +1,176 @@
+//! Criterion benchmarks of Lede's stages, one thread, in process.
+//!
+//! `stages/*`: each iteration runs one stage over every bbc test article (388 documents; the
+//! throughput is documents per second). Data: `LEDE_BENCH_DATA` (default
+//! `../shared/data/bbc/bbc.jsonl`); without it the bench falls back to the small fixture in
+//! `tests/fixtures`, so it always runs. Model: `LEDE_BENCH_MODEL` (default `models/default`).
+//!
+//! `scaling/<input>/<bytes>`: a full Analyze (cleaning, both heads, summary) of pathological
+//! pages of 64 KiB, 256 KiB and 1 MiB (the server's text limit). Near-linear time shows as a
+//! flat time per byte across sizes; `bench/scaling.py` turns the estimates into that table.
+//!
+//! `cargo bench --bench stages` (all), `cargo bench --bench stages -- stages/classify` (one),
+//! criterion's own flags after `--` (e.g. `--measurement-time 1 --warm-up-time 0.5`).
+//! Estimates land in `target/criterion/<group>/<bench>/new/estimates.json` (bench/run.sh reads
+//! them).
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use lede::model::{AnalyzeOptions, Model, SummaryOptions};
+use lede::summarize::{Length, Order};
+
+fn docs() -> (String, Vec<(String, String)>) {
+    let wanted =
+        std::env::var("LEDE_BENCH_DATA").unwrap_or_else(|_| "../shared/data/bbc/bbc.jsonl".into());
+    let (path, test_only) = if std::path::Path::new(&wanted).exists() {
+        (wanted, true)
+    } else {
+        ("tests/fixtures/tiny_topics.jsonl".to_owned(), false)
+    };
+    let s = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let docs = s
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| !test_only || v["split"] == "test")
+        .map(|v| {
+            (
+                v["title"].as_str().unwrap_or("").to_owned(),
+                v["text"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    (path, docs)
+}
+
+fn model() -> Model {
+    let dir = std::env::var("LEDE_BENCH_MODEL").unwrap_or_else(|_| "models/default".into());
+    Model::load(std::path::Path::new(&dir)).expect("model")
+}
+
+fn summary_options() -> AnalyzeOptions {
+    AnalyzeOptions {
+        classify: false,
+        summary: Some(SummaryOptions {
+            length: Length::Ratio(0.4),
+            order: Order::Document,
+            scoring: Default::default(),
+        }),
+        ..Default::default()
+    }
+}
+
+fn stages(c: &mut Criterion) {
+    let (path, docs) = docs();
+    let model = model();
+    eprintln!(
+        "stages: {} documents from {path}, model {}",
+        docs.len(),
+        model.meta.version
+    );
+    let mut g = c.benchmark_group("stages");
+    g.throughput(Throughput::Elements(docs.len() as u64));
+    g.bench_function("terms", |b| {
+        b.iter(|| {
+            for (t, x) in &docs {
+                let c = lede::text::no_clean(x);
+                black_box(lede::text::document_terms(&model.analyzer, t, x, &c));
+            }
+        })
+    });
+    let raw = AnalyzeOptions {
+        clean: false,
+        ..Default::default()
+    };
+    g.bench_function("classify", |b| {
+        b.iter(|| {
+            for (t, x) in &docs {
+                black_box(model.analyze(t, x, &raw));
+            }
+        })
+    });
+    g.bench_function("classify_clean", |b| {
+        b.iter(|| {
+            for (t, x) in &docs {
+                black_box(model.analyze(t, x, &AnalyzeOptions::default()));
+            }
+        })
+    });
+    g.bench_function("clean", |b| {
+        b.iter(|| {
+            for (t, x) in &docs {
+                black_box(lede::text::clean(x, Some(t)));
+            }
+        })
+    });
+    let summary = summary_options();
+    g.bench_function("summarize", |b| {
+        b.iter(|| {
+            for (t, x) in &docs {
+                black_box(model.analyze(t, x, &summary));
+            }
+        })
+    });
+    g.finish();
+}
+
+/// A pathological page of about `bytes` bytes.
+fn page(kind: &str, bytes: usize) -> String {
+    let unit = match kind {
+        "repeated_sentence" => "The central bank raised interest rates again on Tuesday. ",
+        "no_punctuation" => "shares rose sharply in early trading as investors cheered ",
+        "one_token" => "x",
+        "tiny_sentences" => "Go. ",
+        "chrome_only" => "Sign up for our newsletter\nMost Read\nAdvertisement\n",
+        "cjk" => "日本の経済は回復している。",
+        "newlines" => "word\n\n",
+        other => panic!("unknown input {other}"),
+    };
+    let mut s = unit.repeat(bytes / unit.len() + 1);
+    let mut end = bytes.min(s.len());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.truncate(end);
+    s
+}
+
+fn scaling(c: &mut Criterion) {
+    let model = model();
+    let opts = AnalyzeOptions {
+        summary: summary_options().summary,
+        ..Default::default()
+    };
+    for kind in [
+        "repeated_sentence",
+        "no_punctuation",
+        "one_token",
+        "tiny_sentences",
+        "chrome_only",
+        "cjk",
+        "newlines",
+    ] {
+        let mut g = c.benchmark_group(format!("scaling/{kind}"));
+        g.sample_size(10);
+        for bytes in [64 << 10, 256 << 10, 1 << 20] {
+            let text = page(kind, bytes);
+            g.throughput(Throughput::Bytes(text.len() as u64));
+            g.bench_with_input(BenchmarkId::from_parameter(bytes), &text, |b, text| {
+                b.iter(|| black_box(model.analyze("", text, &opts)))
+            });
+        }
+        g.finish();
+    }
+}
+
+criterion_group! {
+    name = benches;
+    // Short defaults for 2-core CI machines; criterion's flags after `--` override them.
+    config = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(20);
+    targets = stages, scaling
+}
+criterion_main!(benches);
