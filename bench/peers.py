@@ -80,9 +80,12 @@ def main():
     from sumy.nlp.stemmers import Stemmer
     from sumy.parsers.plaintext import PlaintextParser
     from sumy.summarizers.text_rank import TextRankSummarizer
+    from sumy.utils import get_stop_words
 
     tok = tokenizer()
     summ = TextRankSummarizer(Stemmer("english"))
+    # Stop words as in the quality run (bench/peers_quality.py): the peer as tuned.
+    summ.stop_words = get_stop_words("english")
     tr_docs = test[:100] if not quick else test[:30]
 
     def textrank():

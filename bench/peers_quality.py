@@ -98,6 +98,7 @@ def summaries(data, quick):
     from sumy.summarizers.lex_rank import LexRankSummarizer
     from sumy.summarizers.luhn import LuhnSummarizer
     from sumy.summarizers.text_rank import TextRankSummarizer
+    from sumy.utils import get_stop_words
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from peers import tokenizer
     te = [r for r in load(os.path.join(data, "bbc/bbc.jsonl")) if r["split"] == "test"]
@@ -108,6 +109,11 @@ def summaries(data, quick):
     scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeLsum"], use_stemmer=True)
     systems = {"sumy Luhn": LuhnSummarizer(Stemmer("english")), "sumy LexRank": LexRankSummarizer(Stemmer("english")),
                "sumy TextRank": TextRankSummarizer(Stemmer("english")), "lead-k": None}
+    # sumy's summarisers ignore no words unless told: with English stop words (as the data
+    # README's tuned peers were run) TextRank gains ~10 ROUGE-1 points on these articles.
+    for summ in systems.values():
+        if summ is not None:
+            summ.stop_words = get_stop_words("english")
     res = {}
     for name, summ in systems.items():
         tot = [0.0, 0.0, 0.0]
