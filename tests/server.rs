@@ -591,3 +591,50 @@ async fn stream_clients_that_never_read_or_disconnect_cost_nothing_lasting() {
         t0.elapsed()
     );
 }
+
+/// A call that ends (deadline passed, client gone) before its analysis starts costs no CPU:
+/// with one analysis thread busy, 20 abandoned calls queued behind it are skipped, so a call
+/// made afterwards is answered in about the time of one slow analysis, not 20 of them.
+#[test]
+fn abandoned_calls_are_not_analysed() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let s = server().await;
+        let mut c = s.client().await;
+        // A page of one-word paragraphs: slow to clean and summarise in a debug build.
+        let slow = "word\n\n".repeat(40_000);
+        let t = std::time::Instant::now();
+        c.summarize(summarize(&slow, None)).await.unwrap();
+        let one = t.elapsed();
+
+        let busy = {
+            let mut c = c.clone();
+            let slow = slow.clone();
+            tokio::spawn(async move { c.summarize(summarize(&slow, None)).await })
+        };
+        tokio::time::sleep(one / 4).await;
+        for _ in 0..20 {
+            let mut req = tonic::Request::new(summarize(&slow, None));
+            req.set_timeout(Duration::from_millis(5));
+            let e = c.summarize(req).await.unwrap_err();
+            assert!(
+                matches!(e.code(), Code::Cancelled | Code::DeadlineExceeded),
+                "{e:?}"
+            );
+        }
+        busy.await.unwrap().unwrap();
+        let t = std::time::Instant::now();
+        c.classify(classify(ARTICLE)).await.unwrap();
+        let after = t.elapsed();
+        assert!(
+            after < one * 5,
+            "a call after 20 abandoned ones took {after:?}; one slow analysis takes {one:?}"
+        );
+        s.stop().await.unwrap();
+    });
+}

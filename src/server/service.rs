@@ -1,7 +1,7 @@
 //! The lede.v1 Analyzer service: thin handlers (validate -> convert -> library -> convert back).
 
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -53,12 +53,21 @@ impl Service {
         req: DocRequest,
     ) -> Result<(Arc<Model>, DocRequest, Analysis), ServiceError> {
         let model = self.state.model().ok_or(ServiceError::NoModel)?;
+        // The analysis threads are few (one per core) and their queue is not: if this call is
+        // dropped (deadline, client gone) before its analysis starts, the analysis is skipped
+        // instead of spending CPU on an answer nobody will read.
+        let abandoned = Arc::new(AtomicBool::new(false));
+        let _guard = SetOnDrop(abandoned.clone());
         tokio::task::spawn_blocking(move || {
+            if abandoned.load(Ordering::Relaxed) {
+                return None;
+            }
             let a = model.analyze(&req.title, &req.text, &req.options);
-            (model, req, a)
+            Some((model, req, a))
         })
         .await
-        .map_err(|e| ServiceError::Internal(format!("analysis task failed: {e}")))
+        .map_err(|e| ServiceError::Internal(format!("analysis task failed: {e}")))?
+        .ok_or_else(|| ServiceError::Internal("analysis skipped after the call ended".into()))
     }
 
     /// Wraps a unary handler body with a span and one log line with latency and outcome.
@@ -240,5 +249,14 @@ impl Analyzer for Service {
             Ok(convert::model_info(&model.meta))
         })
         .await
+    }
+}
+
+/// Sets its flag when dropped: tells queued work that its call has ended.
+struct SetOnDrop(Arc<AtomicBool>);
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
     }
 }
