@@ -91,54 +91,100 @@ pub struct Picked {
 
 /// Scores every candidate (same order as the input).
 pub fn score(cands: &[Candidate], title: Option<&SparseVec>, cfg: &SummarizerConfig) -> Vec<f64> {
-    let centroid = centroid(cands);
+    let cent = with_dense(|d| {
+        // The centroid (sum of all sentence vectors) lives in the dense scratch; each
+        // sentence's cosine with it is a gather over the sentence's own non-zeros.
+        for c in cands {
+            d.add(&c.vector);
+        }
+        let norm = d.norm();
+        cands
+            .iter()
+            .map(|c| {
+                if norm > 0.0 {
+                    d.dot(&c.vector) / norm
+                } else {
+                    0.0
+                }
+            })
+            .collect::<Vec<f64>>()
+    });
     cands
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            let cent = cosine_sparse_dense(&c.vector, &centroid);
             let pos = 1.0 / (1.0 + i as f64).powf(cfg.position_decay);
             let tit = title.map_or(0.0, |t| c.vector.dot(t) as f64);
             let len = (c.words as f64 / cfg.min_words.max(1) as f64).min(1.0);
-            (cfg.centrality * cent + cfg.position * pos + cfg.title * tit) * len
+            (cfg.centrality * cent[i] + cfg.position * pos + cfg.title * tit) * len
         })
         .collect()
 }
 
-fn centroid(cands: &[Candidate]) -> Vec<(u32, f64)> {
-    let mut all: Vec<(u32, f64)> = cands
-        .iter()
-        .flat_map(|c| c.vector.iter().map(|(i, v)| (i, v as f64)))
-        .collect();
-    all.sort_unstable_by_key(|x| x.0);
-    let mut merged: Vec<(u32, f64)> = Vec::with_capacity(all.len());
-    for (i, v) in all {
-        match merged.last_mut() {
-            Some((j, w)) if *j == i => *w += v,
-            _ => merged.push((i, v)),
-        }
-    }
-    let norm = merged.iter().map(|(_, v)| v * v).sum::<f64>().sqrt();
-    if norm > 0.0 {
-        merged.iter_mut().for_each(|(_, v)| *v /= norm);
-    }
-    merged
+/// A dense vector over feature ids, reused across calls on one thread, that remembers which
+/// entries it touched so clearing costs only those.
+///
+/// Hand-rolled on purpose: centroid similarity and MMR compare every sentence with one vector
+/// (the centroid, the sentence just picked). Scattering that vector once and gathering each
+/// sentence's non-zeros replaces a sorted merge per pair, which was most of the summary time.
+#[derive(Default)]
+struct Dense {
+    values: Vec<f64>,
+    touched: Vec<u32>,
 }
 
-fn cosine_sparse_dense(a: &SparseVec, b: &[(u32, f64)]) -> f64 {
-    let (mut i, mut j, mut sum) = (0, 0, 0.0);
-    while i < a.indices.len() && j < b.len() {
-        match a.indices[i].cmp(&b[j].0) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                sum += a.values[i] as f64 * b[j].1;
-                i += 1;
-                j += 1;
+impl Dense {
+    fn add(&mut self, v: &SparseVec) {
+        for (i, x) in v.iter() {
+            let i = i as usize;
+            if i >= self.values.len() {
+                self.values.resize(i + 1, 0.0);
             }
+            if self.values[i] == 0.0 {
+                self.touched.push(i as u32);
+            }
+            self.values[i] += x as f64;
         }
     }
-    sum
+
+    fn dot(&self, v: &SparseVec) -> f64 {
+        v.iter()
+            .map(|(i, x)| x as f64 * self.values.get(i as usize).copied().unwrap_or(0.0))
+            .sum()
+    }
+
+    fn norm(&self) -> f64 {
+        self.touched
+            .iter()
+            .map(|&i| self.values[i as usize].powi(2))
+            .sum::<f64>()
+            .sqrt()
+    }
+
+    fn clear(&mut self) {
+        for &i in &self.touched {
+            self.values[i as usize] = 0.0;
+        }
+        self.touched.clear();
+    }
+}
+
+thread_local! {
+    static DENSE: std::cell::RefCell<Dense> = std::cell::RefCell::default();
+}
+
+/// Runs `f` with the thread's dense scratch, cleared before and after.
+fn with_dense<T>(f: impl FnOnce(&mut Dense) -> T) -> T {
+    DENSE.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut d) => {
+            d.clear();
+            let out = f(&mut d);
+            d.clear();
+            out
+        }
+        // Re-entered (cannot happen today): use a fresh one.
+        Err(_) => f(&mut Dense::default()),
+    })
 }
 
 /// How many sentences a length asks for, given `n` candidates (before the word budget).
@@ -197,14 +243,17 @@ pub fn summarize(
             index: i,
             score: scores[i],
         });
-        for j in 0..cands.len() {
-            if !taken[j] {
-                let s = cands[i].vector.dot(&cands[j].vector) as f64;
-                if s > max_sim[j] {
-                    max_sim[j] = s;
+        with_dense(|d| {
+            d.add(&cands[i].vector);
+            for j in 0..cands.len() {
+                if !taken[j] {
+                    let s = d.dot(&cands[j].vector);
+                    if s > max_sim[j] {
+                        max_sim[j] = s;
+                    }
                 }
             }
-        }
+        });
     }
     if order == Order::Document {
         picked.sort_by_key(|p| p.index);

@@ -331,7 +331,6 @@ fn normalise_lower(s: &str) -> String {
         .collect()
 }
 
-/// Key for duplicate detection: lowercase letters and digits, single spaces.
 /// Key for duplicate detection: a hash of the lowercase letters and digits with single spaces
 /// between words, and how many letters and digits there were (0 = nothing to compare).
 /// Hashing instead of building the normalised string keeps cleaning allocation-free per
