@@ -404,6 +404,8 @@ fn ends_with_terminal(s: &str) -> bool {
 struct Line<'a> {
     text: &'a str,
     lower: String,
+    /// Words with a letter or digit, at most `LONG_LINE + 1` of them: every rule that looks at
+    /// words applies to lines of at most `LONG_LINE` words, so counting further is wasted.
     words: Vec<&'a str>,
     terminal: bool,
 }
@@ -413,6 +415,7 @@ impl<'a> Line<'a> {
         let words: Vec<&str> = text
             .split_whitespace()
             .filter(|w| w.chars().any(|c| c.is_alphanumeric()))
+            .take(LONG_LINE + 1)
             .collect();
         Line {
             text,
