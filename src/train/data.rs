@@ -5,6 +5,7 @@
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -105,27 +106,40 @@ pub fn read_rows(
     skip_bad: bool,
     mut f: impl FnMut(Row) -> Result<(), TrainError>,
 ) -> Result<ReadStats, TrainError> {
+    read_rows_until(path, fields, skip_bad, |r| {
+        f(r).map(|()| ControlFlow::Continue(()))
+    })
+}
+
+/// [`read_rows`], stopping early when `f` returns `Break`.
+pub fn read_rows_until(
+    path: &Path,
+    fields: &Fields,
+    skip_bad: bool,
+    mut f: impl FnMut(Row) -> Result<ControlFlow<()>, TrainError>,
+) -> Result<ReadStats, TrainError> {
     let format = format_of(path)?;
     let file = File::open(path).map_err(|error| TrainError::Io {
         path: path.to_path_buf(),
         error,
     })?;
     let mut stats = ReadStats::default();
-    let mut handle =
-        |r: Result<Row, TrainError>, stats: &mut ReadStats| -> Result<(), TrainError> {
-            match r {
-                Ok(row) => {
-                    stats.rows += 1;
-                    f(row)
-                }
-                Err(e @ TrainError::Data { .. }) if skip_bad => {
-                    tracing::debug!("skipping bad row: {e}");
-                    stats.skipped_bad += 1;
-                    Ok(())
-                }
-                Err(e) => Err(e),
+    let mut handle = |r: Result<Row, TrainError>,
+                      stats: &mut ReadStats|
+     -> Result<ControlFlow<()>, TrainError> {
+        match r {
+            Ok(row) => {
+                stats.rows += 1;
+                f(row)
             }
-        };
+            Err(e @ TrainError::Data { .. }) if skip_bad => {
+                tracing::debug!("skipping bad row: {e}");
+                stats.skipped_bad += 1;
+                Ok(ControlFlow::Continue(()))
+            }
+            Err(e) => Err(e),
+        }
+    };
     match format {
         Format::Jsonl => {
             let mut reader = BufReader::new(file);
@@ -144,10 +158,13 @@ pub fn read_rows(
                 }
                 line += 1;
                 let row = parse_json_line(path, line, &buf, fields);
-                match row {
+                let flow = match row {
                     Ok(None) => continue,
                     Ok(Some(row)) => handle(Ok(row), &mut stats)?,
                     Err(e) => handle(Err(e), &mut stats)?,
+                };
+                if flow.is_break() {
+                    break;
                 }
             }
         }
@@ -193,7 +210,9 @@ pub fn read_rows(
                             labels,
                             split: split_col.map(get).filter(|s| !s.is_empty()),
                         };
-                        handle(Ok(row), &mut stats)?;
+                        if handle(Ok(row), &mut stats)?.is_break() {
+                            break;
+                        }
                     }
                     Err(e) => {
                         let line = e.position().map_or(line, |p| p.line());
@@ -201,8 +220,7 @@ pub fn read_rows(
                             csv::ErrorKind::Utf8 { .. } => "not valid UTF-8".to_owned(),
                             _ => format!("malformed CSV record: {e}"),
                         };
-                        handle(Err(bad(path, line, what)), &mut stats)?;
-                        if !skip_bad {
+                        if handle(Err(bad(path, line, what)), &mut stats)?.is_break() || !skip_bad {
                             break;
                         }
                     }
@@ -318,6 +336,27 @@ mod tests {
             Ok(())
         })?;
         Ok((rows, stats))
+    }
+
+    #[test]
+    fn reading_stops_at_break_in_both_formats() {
+        let jsonl = b"{\"text\":\"a\",\"topic\":\"x\"}\n{\"text\":\"b\",\"topic\":\"y\",\"split\":\"test\"}\nnot json\n";
+        let csv = b"text,topic,split\na,x,\nb,y,test\n\"unterminated\n";
+        for (name, content) in [("a.jsonl", &jsonl[..]), ("a.csv", &csv[..])] {
+            let (_d, p) = write(name, content);
+            let mut seen = 0;
+            let stats = read_rows_until(&p, &Fields::default(), false, |r| {
+                seen += 1;
+                Ok(if r.split.is_some() {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                })
+            })
+            .unwrap();
+            // Stopped at the row with a split: the malformed row after it is never read.
+            assert_eq!((seen, stats.rows), (2, 2), "{name}");
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod eval;
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -363,13 +364,18 @@ fn train_head(
         error,
     };
 
-    // Pass 1: labels, split presence, document frequencies of training rows.
+    // Is there a split field at all? Read until the first row that has one (usually the first
+    // row; the whole file only when there is none).
     let mut has_split = false;
-    // Is there a split field at all? Peek through the file once cheaply (same pass below).
-    data::read_rows(path, &h.fields, h.skip_bad_rows, |r| {
-        has_split |= r.split.is_some();
-        Ok(())
+    data::read_rows_until(path, &h.fields, h.skip_bad_rows, |r| {
+        has_split = r.split.is_some();
+        Ok(if has_split {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        })
     })?;
+    // Pass 1: labels and document frequencies of training rows.
     // Which rows train the head: labelled, not held out, and (single-only) one label. The
     // vocabulary pass and the counts pass must agree on this.
     let trains_on = |r: &Row| {
