@@ -263,8 +263,9 @@ impl Analyzer {
             let Ok(mut all) = cell.try_borrow_mut() else {
                 return false;
             };
-            if all.len() > 4 && !all.contains_key(&key) {
-                // Models come and go (reloads): keep the memory of a few at most.
+            if all.len() >= 2 && !all.contains_key(&key) {
+                // Models come and go (reloads): remember two at most (the one being replaced
+                // and its successor), so a thread's memo stays within 2 x TOKEN_CACHE_MAX.
                 all.clear();
             }
             let cache = all.entry(key).or_default();
