@@ -207,40 +207,19 @@ impl Analyzer {
     /// Calls `f` with each term of `text`, without allocating per term.
     pub fn for_each_term(&self, text: &str, spans: &mut Vec<Span>, mut f: impl FnMut(&str, Span)) {
         tokenize_into(text, spans);
-        let mut buf = String::new();
-        let cached = TOKENS.with(|cell| {
-            // A re-entrant call (f analysing again) finds the cache borrowed: go uncached.
-            let Ok(mut all) = cell.try_borrow_mut() else {
-                return false;
-            };
-            let cache = all.entry(self.fingerprint).or_default();
-            for &span in spans.iter() {
-                let token = &text[span.start..span.end];
-                match cache.get(token) {
-                    Some(Some(term)) => f(term, span),
-                    Some(None) => {}
-                    None => {
-                        let ok = self.term_into(token, &mut buf);
-                        if cache.len() >= TOKEN_CACHE_MAX {
-                            cache.clear();
-                        }
-                        cache.insert(token.into(), ok.then(|| buf.as_str().into()));
-                        if ok {
-                            f(&buf, span);
-                        }
-                    }
-                }
+        let term = |t: &str| -> Box<str> { t.into() };
+        TOKENS.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut all) => {
+                let cache = all.entry(self.fingerprint).or_default();
+                self.each_memoised(text, spans, cache, term, |t, span| f(t, span))
             }
-            true
+            // A re-entrant call (f analysing again) finds the cache borrowed: use a fresh one.
+            Err(_) => {
+                self.each_memoised(text, spans, &mut FxHashMap::default(), term, |t, span| {
+                    f(t, span)
+                })
+            }
         });
-        if cached {
-            return;
-        }
-        for &span in spans.iter() {
-            if self.term_into(&text[span.start..span.end], &mut buf) {
-                f(&buf, span);
-            }
-        }
     }
 
     /// Calls `f` with `map(term)` for each term of `text`, memoising raw token -> `map(term)` per
@@ -257,43 +236,52 @@ impl Analyzer {
         mut f: impl FnMut(u32),
     ) {
         tokenize_into(text, spans);
-        let mut buf = String::new();
         let key = key ^ self.fingerprint.rotate_left(17);
-        let cached = TERM_IDS.with(|cell| {
-            let Ok(mut all) = cell.try_borrow_mut() else {
-                return false;
-            };
-            if all.len() >= 2 && !all.contains_key(&key) {
-                // Models come and go (reloads): remember two at most (the one being replaced
-                // and its successor), so a thread's memo stays within 2 x TOKEN_CACHE_MAX.
-                all.clear();
-            }
-            let cache = all.entry(key).or_default();
-            for &span in spans.iter() {
-                let token = &text[span.start..span.end];
-                match cache.get(token) {
-                    Some(&Some(id)) => f(id),
-                    Some(None) => {}
-                    None => {
-                        let id = self.term_into(token, &mut buf).then(|| map(&buf));
-                        if cache.len() >= TOKEN_CACHE_MAX {
-                            cache.clear();
-                        }
-                        cache.insert(token.into(), id);
-                        if let Some(id) = id {
-                            f(id);
-                        }
-                    }
+        TERM_IDS.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut all) => {
+                if all.len() >= 2 && !all.contains_key(&key) {
+                    // Models come and go (reloads): remember two at most (the one being
+                    // replaced and its successor), so a thread's memo stays within
+                    // 2 x TOKEN_CACHE_MAX.
+                    all.clear();
                 }
+                let cache = all.entry(key).or_default();
+                self.each_memoised(text, spans, cache, &map, |&id, _| f(id))
             }
-            true
+            Err(_) => {
+                self.each_memoised(text, spans, &mut FxHashMap::default(), &map, |&id, _| f(id))
+            }
         });
-        if !cached {
-            for &span in spans.iter() {
-                if self.term_into(&text[span.start..span.end], &mut buf) {
-                    f(map(&buf));
+    }
+
+    /// Calls `f` with the memoised `make(term)` of each token in `spans`: computed the first
+    /// time a raw token is seen, and a token that yields no term is remembered as `None`.
+    /// The one loop behind both thread-local memos above.
+    fn each_memoised<V>(
+        &self,
+        text: &str,
+        spans: &[Span],
+        cache: &mut FxHashMap<Box<str>, Option<V>>,
+        make: impl Fn(&str) -> V,
+        mut f: impl FnMut(&V, Span),
+    ) {
+        let mut buf = String::new();
+        for &span in spans {
+            let token = &text[span.start..span.end];
+            if let Some(known) = cache.get(token) {
+                if let Some(v) = known {
+                    f(v, span);
                 }
+                continue;
             }
+            let v = self.term_into(token, &mut buf).then(|| make(&buf));
+            if let Some(v) = &v {
+                f(v, span);
+            }
+            if cache.len() >= TOKEN_CACHE_MAX {
+                cache.clear();
+            }
+            cache.insert(token.into(), v);
         }
     }
 
