@@ -4,7 +4,6 @@
 use std::time::{Duration, Instant};
 
 use lede::server::proto;
-use tokio_stream::StreamExt;
 use tonic::Code;
 
 use crate::util::{self, TestServer};
@@ -171,13 +170,8 @@ async fn ten_thousand_documents_in_one_stream() {
         },
         ..Default::default()
     });
-    let mut out = c
-        .analyze_stream(tokio_stream::iter(items))
-        .await
-        .unwrap()
-        .into_inner();
     let (mut n, mut errors) = (0, 0);
-    while let Some(r) = out.next().await {
+    for r in util::analyze_all(&mut c, items.collect()).await {
         let r = r.unwrap();
         assert_eq!(r.id, n.to_string(), "responses come in request order");
         if r.error.is_some() {

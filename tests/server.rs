@@ -208,15 +208,11 @@ async fn analyze_stream_answers_every_item_and_reports_bad_ones() {
             ..Default::default()
         },
     ];
-    let mut out = c
-        .analyze_stream(tokio_stream::iter(items))
+    let got: Vec<proto::AnalyzeResponse> = util::analyze_all(&mut c, items)
         .await
-        .unwrap()
-        .into_inner();
-    let mut got = Vec::new();
-    while let Some(r) = out.next().await {
-        got.push(r.unwrap());
-    }
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
     let ids: Vec<&str> = got.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(ids, ["a", "blank", "bad-ratio", "b"]);
     assert!(got[0].error.is_none() && !got[0].topics.is_empty());
@@ -241,14 +237,9 @@ async fn stream_longer_than_the_limit_is_cut_with_resource_exhausted() {
         text: "Short text about markets.".into(),
         ..Default::default()
     });
-    let mut out = c
-        .analyze_stream(tokio_stream::iter(items))
-        .await
-        .unwrap()
-        .into_inner();
     let mut ok = 0;
     let mut status = None;
-    while let Some(r) = out.next().await {
+    for r in util::analyze_all(&mut c, items.collect()).await {
         match r {
             Ok(_) => ok += 1,
             Err(e) => status = Some(e),

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use lede::server::proto::analyzer_client::AnalyzerClient;
+use lede::server::proto::{self, analyzer_client::AnalyzerClient};
 use lede::server::{self, Handle, ServerConfig};
 use tonic::transport::Channel;
 
@@ -131,3 +131,21 @@ Sign up (it's quick and free) or sign in now.\n\
 Would you like to comment on this article?\n\
 Heavy rains have killed at least 40 people in Nairobi, Kenyan officials said on Tuesday, as rivers burst their banks across the capital.\n\
 © 2026 Example News Group. All rights reserved.";
+
+/// Sends `items` in one AnalyzeStream call and collects every response or status, in order.
+pub async fn analyze_all(
+    c: &mut AnalyzerClient<Channel>,
+    items: Vec<proto::AnalyzeRequest>,
+) -> Vec<Result<proto::AnalyzeResponse, tonic::Status>> {
+    use tokio_stream::StreamExt;
+    let mut out = c
+        .analyze_stream(tokio_stream::iter(items))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut all = Vec::new();
+    while let Some(r) = out.next().await {
+        all.push(r);
+    }
+    all
+}
