@@ -28,6 +28,17 @@ fn summarize(text: &str, options: Option<proto::SummaryOptions>) -> proto::Summa
     }
 }
 
+/// Summarises ARTICLE with these options; the call must succeed.
+async fn summarize_article(
+    c: &mut proto::analyzer_client::AnalyzerClient<tonic::transport::Channel>,
+    o: proto::SummaryOptions,
+) -> proto::SummarizeResponse {
+    c.summarize(summarize(ARTICLE, Some(o)))
+        .await
+        .unwrap()
+        .into_inner()
+}
+
 const ARTICLE: &str = "Quarterly profits at US media giant TimeWarner jumped 76% to $1.13bn (£600m) for the three months to December, from $639m year-earlier. The firm, which is now one of the biggest investors in Google, benefited from sales of high-speed internet connections and higher advert sales. TimeWarner said fourth quarter sales rose 2% to $11.1bn from $10.9bn. Its profits were buoyed by one-off gains which offset a profit dip at Warner Bros, and less users for AOL. Time Warner said on Friday that it now owns 8% of search-engine Google.";
 
 async fn server() -> TestServer {
@@ -80,17 +91,14 @@ async fn classify_returns_ranked_probabilities() {
 async fn summarize_returns_offsets_into_the_text() {
     let s = server().await;
     let mut c = s.client().await;
-    let r = c
-        .summarize(summarize(
-            ARTICLE,
-            Some(proto::SummaryOptions {
-                max_sentences: 2,
-                ..Default::default()
-            }),
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+    let r = summarize_article(
+        &mut c,
+        proto::SummaryOptions {
+            max_sentences: 2,
+            ..Default::default()
+        },
+    )
+    .await;
     assert_eq!(r.sentences.len(), 2);
     for sen in &r.sentences {
         let start = sen.byte_offset as usize;
@@ -101,18 +109,15 @@ async fn summarize_returns_offsets_into_the_text() {
         "document order by default"
     );
 
-    let ranked = c
-        .summarize(summarize(
-            ARTICLE,
-            Some(proto::SummaryOptions {
-                ratio: 1.0,
-                order: Order::Rank as i32,
-                ..Default::default()
-            }),
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+    let ranked = summarize_article(
+        &mut c,
+        proto::SummaryOptions {
+            ratio: 1.0,
+            order: Order::Rank as i32,
+            ..Default::default()
+        },
+    )
+    .await;
     assert_eq!(ranked.sentences.len(), 5);
     assert!(
         ranked
@@ -122,17 +127,14 @@ async fn summarize_returns_offsets_into_the_text() {
         "rank order"
     );
 
-    let words = c
-        .summarize(summarize(
-            ARTICLE,
-            Some(proto::SummaryOptions {
-                max_words: 40,
-                ..Default::default()
-            }),
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+    let words = summarize_article(
+        &mut c,
+        proto::SummaryOptions {
+            max_words: 40,
+            ..Default::default()
+        },
+    )
+    .await;
     let n: usize = words
         .sentences
         .iter()
