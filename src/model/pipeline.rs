@@ -108,15 +108,10 @@ impl Model {
         };
         if opts.classify {
             let mut ids = Vec::with_capacity(text.len() / 7);
-            text::for_each_document_term_id(
-                &self.analyzer,
-                title,
-                text,
-                &cleaned,
-                self.index.key(),
-                |t| self.index.id(t),
-                |id| ids.push(id),
-            );
+            let mut spans = Vec::new();
+            for piece in text::document_pieces(title, text, &cleaned) {
+                self.push_term_ids(piece, &mut spans, &mut ids);
+            }
             let any_bigrams = self.heads.iter().any(|h| h.vectorizer.config().bigrams);
             let mut doc = index::DocCounts::default();
             self.index.doc_counts(&ids, any_bigrams, &mut doc);
@@ -175,14 +170,7 @@ impl Model {
         let mut doc = index::DocCounts::default();
         let mut vectorize = |s: &str| -> (SparseVec, usize) {
             ids.clear();
-            let key = self.index.key();
-            self.analyzer.for_each_term_id(
-                s,
-                &mut buf,
-                key,
-                |t| self.index.id(t),
-                |id| ids.push(id),
-            );
+            self.push_term_ids(s, &mut buf, &mut ids);
             let words = s.split_whitespace().count();
             self.index.doc_counts(&ids, false, &mut doc);
             let counts = self.index.head_counts(&doc, h, false);
@@ -210,6 +198,18 @@ impl Model {
             score: p.score,
         })
         .collect()
+    }
+
+    /// Appends the combined feature-index ids of the terms of `piece` to `ids` (NONE for a
+    /// term no head knows), memoised per thread under this model's index.
+    fn push_term_ids(&self, piece: &str, spans: &mut Vec<Span>, ids: &mut Vec<u32>) {
+        self.analyzer.for_each_term_id(
+            piece,
+            spans,
+            self.index.key(),
+            |t| self.index.id(t),
+            |id| ids.push(id),
+        );
     }
 
     /// The head whose vectoriser (unigrams only) supplies the summariser's idf statistics.

@@ -11,42 +11,17 @@ pub use clean::{clean, no_clean, Cleaned, Reason, Removed};
 pub use sentences::{segment, sentences, Block};
 pub use tokenize::{tokenize, Span};
 
-/// Calls `f` with the terms of a document as the classifier sees them: the title's terms, then
-/// the terms of every kept sentence. Training and serving both come through here, so they can
-/// never disagree.
-pub fn for_each_document_term(
-    analyzer: &Analyzer,
-    title: &str,
-    text: &str,
-    cleaned: &Cleaned,
-    mut f: impl FnMut(&str),
-) {
-    let mut spans = Vec::new();
-    analyzer.for_each_term(title, &mut spans, |t, _| f(t));
-    for s in cleaned.sentences() {
-        analyzer.for_each_term(&text[s.start..s.end], &mut spans, |t, _| f(t));
-    }
+/// The pieces of a document as the classifier reads them, in order: the title, then every kept
+/// sentence. Training and serving both come through here, so they can never disagree.
+pub fn document_pieces<'a>(
+    title: &'a str,
+    text: &'a str,
+    cleaned: &'a Cleaned,
+) -> impl Iterator<Item = &'a str> + 'a {
+    std::iter::once(title).chain(cleaned.sentences().map(move |s| &text[s.start..s.end]))
 }
 
-/// [`for_each_document_term`] through [`Analyzer::for_each_term_id`]: `f` gets `map(term)`
-/// for each term, memoised per thread under `key`.
-pub fn for_each_document_term_id(
-    analyzer: &Analyzer,
-    title: &str,
-    text: &str,
-    cleaned: &Cleaned,
-    key: u64,
-    map: impl Fn(&str) -> u32,
-    mut f: impl FnMut(u32),
-) {
-    let mut spans = Vec::new();
-    analyzer.for_each_term_id(title, &mut spans, key, &map, &mut f);
-    for s in cleaned.sentences() {
-        analyzer.for_each_term_id(&text[s.start..s.end], &mut spans, key, &map, &mut f);
-    }
-}
-
-/// [`for_each_document_term`], collected.
+/// The terms of a document as the classifier sees them (see [`document_pieces`]).
 pub fn document_terms(
     analyzer: &Analyzer,
     title: &str,
@@ -54,6 +29,9 @@ pub fn document_terms(
     cleaned: &Cleaned,
 ) -> Vec<String> {
     let mut terms = Vec::with_capacity(text.len() / 7);
-    for_each_document_term(analyzer, title, text, cleaned, |t| terms.push(t.to_owned()));
+    let mut spans = Vec::new();
+    for piece in document_pieces(title, text, cleaned) {
+        analyzer.for_each_term(piece, &mut spans, |t, _| terms.push(t.to_owned()));
+    }
     terms
 }
