@@ -2,7 +2,7 @@
 # Throughput of Lede against its peers, measured in the same run on the same machine, one thread:
 #   classification: Lede (terms + TF-IDF + both heads) vs scikit-learn TfidfVectorizer + MultinomialNB
 #   summaries: Lede (cleaning + segmentation + summary) vs sumy TextRank (incl. sentence splitting)
-# Writes docs/benchmarks.md. Needs ../shared/data (or DATA=dir); sets up the Python side in a venv.
+# Prints the table (bench/all.sh puts it into docs/benchmarks.md). Needs ../shared/data (or DATA=dir); sets up the Python side in a venv.
 # usage: bench/run.sh [--quick]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,7 +35,6 @@ out = [f"# Benchmarks\n", f"Measured {datetime.date.today()} on {cpu} ({platform
 for name, ours, peer, theirs, fg in rows:
     out.append(f"| {name} | {ours:,.0f} | {peer} | {theirs:,.0f} | {ours/theirs:.1f}x | {fg} |")
 out.append(f"\nOther stages: terms only {o['terms']:,.0f} docs/s; cleaning + segmentation {o['clean']:,.0f} docs/s.")
-open("docs/benchmarks.md", "w").write("\n".join(out) + "\n")
 print("\n".join(out))
 PY
 if ls target/criterion/scaling_* >/dev/null 2>&1; then
