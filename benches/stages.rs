@@ -29,18 +29,15 @@ fn docs() -> (String, Vec<(String, String)>) {
     } else {
         ("tests/fixtures/tiny_topics.jsonl".to_owned(), false)
     };
-    let s = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let docs = s
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|v| !test_only || v["split"] == "test")
-        .map(|v| {
-            (
-                v["title"].as_str().unwrap_or("").to_owned(),
-                v["text"].as_str().unwrap_or("").to_owned(),
-            )
-        })
-        .collect();
+    let mut docs = Vec::new();
+    let fields = lede::train::data::Fields::default();
+    lede::train::data::read_rows(std::path::Path::new(&path), &fields, false, |r| {
+        if !test_only || r.split.as_deref() == Some("test") {
+            docs.push((r.title, r.text));
+        }
+        Ok(())
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
     (path, docs)
 }
 
