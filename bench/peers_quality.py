@@ -16,11 +16,8 @@ import sys
 import tempfile
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-
-
-def load(path):
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(l) for l in f if l.strip()]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peers import load, tokenizer  # noqa: E402  (the speed script's reader and tokenizer)
 
 
 def macro_f1(preds, truths, labels):
@@ -99,8 +96,6 @@ def summaries(data, quick):
     from sumy.summarizers.luhn import LuhnSummarizer
     from sumy.summarizers.text_rank import TextRankSummarizer
     from sumy.utils import get_stop_words
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from peers import tokenizer
     te = [r for r in load(os.path.join(data, "bbc/bbc.jsonl")) if r["split"] == "test"]
     if quick:
         te = te[:40]
