@@ -67,7 +67,17 @@ fn save_and_load_round_trip() {
     let dir = tempfile::tempdir().unwrap();
     m.save(dir.path()).unwrap();
     let back = Model::load(dir.path()).unwrap();
-    assert_eq!(back.meta, m.meta);
+    // Saving upgrades a version-1 model to the current format; nothing else changes.
+    assert_eq!(back.meta.format_version, lede::model::FORMAT_VERSION);
+    assert_eq!(
+        back.meta,
+        lede::model::ModelMeta {
+            format_version: lede::model::FORMAT_VERSION,
+            ..m.meta.clone()
+        }
+    );
+    assert_eq!(back.extras, m.extras);
+    assert!(back.heads.iter().all(|h| h.temperature == 1.0));
     let text = "Shares in the bank rose after profits beat forecasts.";
     assert_eq!(
         back.analyze("", text, &Default::default()).heads,

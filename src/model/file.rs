@@ -23,9 +23,14 @@ use super::ModelError;
 
 pub const MAGIC: &[u8; 8] = b"LEDEMODL";
 /// The format this build writes.
-pub const FORMAT_VERSION: u32 = 1;
+///
+/// - 1: heads only (vectoriser + naive Bayes).
+/// - 2: adds a softmax temperature per head, an optional learned line classifier for cleaning
+///   and an optional learned summary scorer. Version-1 files still load: temperature 1, the
+///   rule-based cleaner and the hand-set summary scorer.
+pub const FORMAT_VERSION: u32 = 2;
 /// The formats this build can read.
-pub const SUPPORTED_VERSIONS: std::ops::RangeInclusive<u32> = 1..=1;
+pub const SUPPORTED_VERSIONS: std::ops::RangeInclusive<u32> = 1..=2;
 const FIXED: usize = 28;
 /// Refuse absurd header sizes before allocating.
 const MAX_HEADER: u32 = 64 << 20;
@@ -33,6 +38,8 @@ const MAX_HEADER: u32 = 64 << 20;
 const MAX_PAYLOAD: u64 = 4 << 30;
 
 pub struct RawFile {
+    /// The format version in the file's fixed header (one of [`SUPPORTED_VERSIONS`]).
+    pub version: u32,
     pub header: Vec<u8>,
     pub payload: Vec<u8>,
 }
@@ -45,6 +52,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ModelError + '_ {
 }
 
 struct Fixed {
+    version: u32,
     header_len: u32,
     payload_len: u64,
     crc: u32,
@@ -87,6 +95,7 @@ fn read_fixed(path: &Path, r: &mut impl Read) -> Result<Fixed, ModelError> {
             what: "fixed header".into(),
         });
     }
+    let version = u32::from_le_bytes(fixed[8..12].try_into().unwrap());
     let header_len = u32::from_le_bytes(fixed[12..16].try_into().unwrap());
     let payload_len = u64::from_le_bytes(fixed[16..24].try_into().unwrap());
     let crc = u32::from_le_bytes(fixed[24..28].try_into().unwrap());
@@ -99,6 +108,7 @@ fn read_fixed(path: &Path, r: &mut impl Read) -> Result<Fixed, ModelError> {
         });
     }
     Ok(Fixed {
+        version,
         header_len,
         payload_len,
         crc,
@@ -171,7 +181,11 @@ pub fn read(path: &Path) -> Result<RawFile, ModelError> {
             found: crc,
         });
     }
-    Ok(RawFile { header, payload })
+    Ok(RawFile {
+        version: fixed.version,
+        header,
+        payload,
+    })
 }
 
 /// Writes atomically: temp file in the same directory, fsync, rename.

@@ -17,6 +17,8 @@ use sha2::{Digest, Sha256};
 
 use crate::classify::{NbHead, NbParams};
 use crate::features::{TfidfParts, TfidfVectorizer};
+use crate::summarize::learned::SentenceScorer;
+use crate::text::clean::learned::LineClassifier;
 use crate::text::{Analyzer, AnalyzerConfig};
 
 pub use file::{FORMAT_VERSION, MAGIC};
@@ -99,6 +101,28 @@ pub struct ModelMeta {
     pub summary_idf_head: Option<String>,
     /// Free-form recipe (the trainer's parameters), for reproducibility.
     pub recipe: serde_json::Value,
+    /// The learned line classifier used by cleaning, if the bundle has one (format 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cleaner: Option<ComponentMeta>,
+    /// The learned summary scorer, if the bundle has one (format 2); none = hand-set weights.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary_scorer: Option<ComponentMeta>,
+}
+
+/// Metadata of a learned component other than a head (line classifier, summary scorer).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComponentMeta {
+    /// What it is ("logistic-regression", ...).
+    pub kind: String,
+    /// Its evaluation (e.g. cross-validated figures), by name.
+    #[serde(default)]
+    pub metrics: BTreeMap<String, f64>,
+    /// Training data it was fitted on.
+    #[serde(default)]
+    pub data: Vec<DataFile>,
+    /// Its configuration and hyperparameters, for reproducibility.
+    #[serde(default)]
+    pub config: serde_json::Value,
 }
 
 /// A loaded head: its vectoriser and classifier.
@@ -107,6 +131,30 @@ pub struct Head {
     pub name: String,
     pub vectorizer: TfidfVectorizer,
     pub nb: NbHead,
+    /// Softmax temperature for calibrated probabilities (1 = the raw naive Bayes posterior).
+    pub temperature: f64,
+}
+
+/// Learned parts of a bundle besides the heads (format version 2).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Extras {
+    /// Line classifier for cleaning; none = rules only.
+    pub cleaner: Option<LineClassifier>,
+    /// Sentence scorer for summaries; none = hand-set weights.
+    pub scorer: Option<SentenceScorer>,
+}
+
+/// Format version 1 payload, kept so that old bundles still load.
+#[derive(Serialize, Deserialize)]
+struct HeadPayloadV1 {
+    name: String,
+    tfidf: TfidfParts,
+    nb: NbHead,
+}
+
+#[derive(Serialize, Deserialize)]
+struct PayloadV1 {
+    heads: Vec<HeadPayloadV1>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -114,11 +162,13 @@ struct HeadPayload {
     name: String,
     tfidf: TfidfParts,
     nb: NbHead,
+    temperature: f64,
 }
 
 #[derive(Serialize, Deserialize)]
 struct Payload {
     heads: Vec<HeadPayload>,
+    extras: Extras,
 }
 
 /// A loaded model, ready to answer. Immutable; share it behind an `Arc`.
@@ -127,6 +177,7 @@ pub struct Model {
     pub meta: ModelMeta,
     pub analyzer: Analyzer,
     pub heads: Vec<Head>,
+    pub extras: Extras,
     index: index::FeatureIndex,
 }
 
@@ -166,9 +217,14 @@ fn parse_meta(f: &Path, header: &[u8]) -> Result<ModelMeta, ModelError> {
 
 impl Model {
     /// Assembles a model from trained parts, computing its version string.
-    pub fn new(mut meta: ModelMeta, heads: Vec<Head>) -> Model {
+    pub fn new(meta: ModelMeta, heads: Vec<Head>) -> Model {
+        Model::with_extras(meta, heads, Extras::default())
+    }
+
+    /// Assembles a model with learned parts besides the heads.
+    pub fn with_extras(mut meta: ModelMeta, heads: Vec<Head>, extras: Extras) -> Model {
         meta.format_version = FORMAT_VERSION;
-        let payload = encode_payload(&heads);
+        let payload = encode_payload(&heads, &extras);
         meta.version = format!("{}@{}", meta.name, short_hash(&payload));
         let analyzer = Analyzer::new(meta.analyzer.clone());
         Model {
@@ -176,6 +232,7 @@ impl Model {
             analyzer,
             index: index::FeatureIndex::new(&heads),
             heads,
+            extras,
         }
     }
 
@@ -188,8 +245,32 @@ impl Model {
             path: f.clone(),
             what,
         };
-        let payload: Payload = postcard::from_bytes(&raw.payload)
-            .map_err(|e| corrupt(format!("weights cannot be decoded: {e}")))?;
+        let decode_error = |e: postcard::Error| corrupt(format!("weights cannot be decoded: {e}"));
+        let payload: Payload = match raw.version {
+            1 => {
+                let v1: PayloadV1 = postcard::from_bytes(&raw.payload).map_err(decode_error)?;
+                Payload {
+                    heads: v1
+                        .heads
+                        .into_iter()
+                        .map(|h| HeadPayload {
+                            name: h.name,
+                            tfidf: h.tfidf,
+                            nb: h.nb,
+                            temperature: 1.0,
+                        })
+                        .collect(),
+                    extras: Extras::default(),
+                }
+            }
+            _ => postcard::from_bytes(&raw.payload).map_err(decode_error)?,
+        };
+        if meta.format_version != raw.version {
+            return Err(corrupt(format!(
+                "metadata says format {}, the file header says {}",
+                meta.format_version, raw.version
+            )));
+        }
         if payload.heads.len() != meta.heads.len() {
             return Err(corrupt("metadata and weights disagree on the heads".into()));
         }
@@ -204,6 +285,7 @@ impl Model {
                 || h.nb.weights.len() != n_terms * c
                 || h.nb.log_prior.len() != c
                 || !h.tfidf.terms.windows(2).all(|w| w[0] < w[1])
+                || !(h.temperature.is_finite() && h.temperature > 0.0)
             {
                 return Err(corrupt(format!("head {:?} is inconsistent", h.name)));
             }
@@ -216,6 +298,7 @@ impl Model {
                     h.tfidf.docs,
                 ),
                 nb: h.nb,
+                temperature: h.temperature,
             });
         }
         let analyzer = Analyzer::new(meta.analyzer.clone());
@@ -224,17 +307,24 @@ impl Model {
             analyzer,
             index: index::FeatureIndex::new(&heads),
             heads,
+            extras: payload.extras,
         })
     }
 
-    /// Writes `DIR/model.lede` atomically (the directory is created if needed).
+    /// Writes `DIR/model.lede` atomically (the directory is created if needed), in the current
+    /// format version (a version-1 model saved again becomes a version-2 file).
     pub fn save(&self, dir: &Path) -> Result<PathBuf, ModelError> {
         let path = dir.join(MODEL_FILE);
-        let header = serde_json::to_vec_pretty(&self.meta).map_err(|e| ModelError::Corrupt {
+        // Saving writes the current format, whatever format the model was loaded from.
+        let meta = ModelMeta {
+            format_version: FORMAT_VERSION,
+            ..self.meta.clone()
+        };
+        let header = serde_json::to_vec_pretty(&meta).map_err(|e| ModelError::Corrupt {
             path: path.clone(),
             what: format!("cannot encode metadata: {e}"),
         })?;
-        let payload = encode_payload(&self.heads);
+        let payload = encode_payload(&self.heads, &self.extras);
         file::write(&path, &header, &payload)?;
         Ok(path)
     }
@@ -244,7 +334,7 @@ impl Model {
     }
 }
 
-fn encode_payload(heads: &[Head]) -> Vec<u8> {
+fn encode_payload(heads: &[Head], extras: &Extras) -> Vec<u8> {
     let payload = Payload {
         heads: heads
             .iter()
@@ -252,8 +342,10 @@ fn encode_payload(heads: &[Head]) -> Vec<u8> {
                 name: h.name.clone(),
                 tfidf: h.vectorizer.to_parts(),
                 nb: h.nb.clone(),
+                temperature: h.temperature,
             })
             .collect(),
+        extras: extras.clone(),
     };
     // Encoding plain vectors and strings into a Vec cannot fail.
     postcard::to_allocvec(&payload).expect("postcard encoding of in-memory model")

@@ -14,6 +14,8 @@
 //! sentences say the same thing. IDF statistics come from the model bundle, so the same text
 //! gives the same summary on every request. Nothing here knows how vectors were made.
 
+pub mod learned;
+
 use serde::{Deserialize, Serialize};
 
 use crate::features::SparseVec;

@@ -337,6 +337,8 @@ pub fn train(recipe: &Recipe) -> Result<Trained, TrainError> {
         heads: metas,
         summary_idf_head: recipe.summary_idf_head.clone(),
         recipe: serde_json::to_value(recipe).unwrap_or_default(),
+        cleaner: None,
+        summary_scorer: None,
     };
     Ok(Trained {
         model: Model::new(meta, heads),
@@ -564,6 +566,7 @@ fn train_head(
             name: h.name.clone(),
             vectorizer,
             nb,
+            temperature: 1.0,
         },
         meta,
         ev,

@@ -13,6 +13,8 @@
 //! 3. a block or sentence equal, after normalisation (case, white space, quote style,
 //!    punctuation), to an earlier one or to the title: the first occurrence is kept.
 
+pub mod learned;
+
 use rustc_hash::FxHashSet as HashSet;
 
 use super::sentences::{segment, Block};
