@@ -10,6 +10,7 @@
 //! modules knows about tonic, prost or tokio.
 
 pub mod classify;
+pub mod eval;
 pub mod features;
 pub mod model;
 pub mod server;
