@@ -56,6 +56,7 @@ async fn classify_returns_ranked_probabilities() {
             top_k: 0,
             explain: true,
             skip_cleaning: false,
+            allowed_labels: Default::default(),
         })
         .await
         .unwrap()
@@ -251,6 +252,70 @@ async fn stream_longer_than_the_limit_is_cut_with_resource_exhausted() {
     let st = status.expect("limit status");
     assert_eq!(st.code(), Code::ResourceExhausted);
     assert!(st.message().contains("more than 3 items"));
+    s.stop().await.unwrap();
+}
+
+fn only(head: &str, labels: &[&str]) -> std::collections::HashMap<String, proto::LabelSet> {
+    [(
+        head.to_owned(),
+        proto::LabelSet {
+            labels: labels.iter().map(|l| l.to_string()).collect(),
+        },
+    )]
+    .into()
+}
+
+/// Issue #12: a client whose desks are a subset restricts a head to them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allowed_labels_restrict_and_renormalise_a_head() {
+    let s = server().await;
+    let mut c = s.client().await;
+    let full = c.classify(classify(ARTICLE)).await.unwrap().into_inner();
+    let r = c
+        .classify(proto::ClassifyRequest {
+            top_k: 10,
+            allowed_labels: only("topic", &["tech", "politics"]),
+            ..classify(ARTICLE)
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let labels: Vec<&str> = r.topics.iter().map(|p| p.label.as_str()).collect();
+    assert_eq!(labels.len(), 2, "{labels:?}");
+    assert!(labels.contains(&"tech") && labels.contains(&"politics"));
+    let sum: f64 = r.topics.iter().map(|p| p.probability).sum();
+    assert!((sum - 1.0).abs() < 1e-9, "{sum}");
+    // The other head is untouched.
+    assert_eq!(r.regions[..3], full.regions[..]);
+    // The same restriction through Analyze.
+    let a = c
+        .analyze(proto::AnalyzeRequest {
+            text: ARTICLE.into(),
+            allowed_labels: only("topic", &["tech"]),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(a.topics.len(), 1);
+    assert_eq!(a.topics[0].label, "tech");
+    assert!((a.topics[0].probability - 1.0).abs() < 1e-9);
+    // Unknown labels and heads are INVALID_ARGUMENT naming what exists.
+    for (m, needle, known) in [
+        (only("topic", &["tech", "weather"]), "\"weather\"", "business"),
+        (only("mood", &["happy"]), "no head \"mood\"", "region"),
+    ] {
+        let e = c
+            .classify(proto::ClassifyRequest {
+                allowed_labels: m,
+                ..classify(ARTICLE)
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
+        assert!(e.message().contains(needle), "{}", e.message());
+        assert!(e.message().contains(known), "lists the known names: {}", e.message());
+    }
     s.stop().await.unwrap();
 }
 

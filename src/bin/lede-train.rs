@@ -129,6 +129,12 @@ fn recipe_from_flags(a: &Args) -> Result<Recipe> {
         } else {
             Vec::new()
         },
+        extra_data: Vec::new(),
+        source_weight_grid: Vec::new(),
+        cv_metric: Default::default(),
+        calibrate: true,
+        weight: 1.0,
+        source_name: None,
     };
     let mut heads = Vec::new();
     if let Some(p) = &a.topic_data {

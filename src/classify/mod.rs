@@ -131,6 +131,20 @@ impl NbStats {
         out
     }
 
+    /// Adds `w` times `other` (same labels and features): combining per-source statistics
+    /// with source weights. Document counts are added unweighted (priors use real counts).
+    pub fn add_scaled(&mut self, other: &NbStats, w: f64) {
+        debug_assert_eq!(self.labels, other.labels);
+        for (c, o) in self.counts.iter_mut().zip(&other.counts) {
+            *c += o;
+        }
+        for (row, orow) in self.sums.iter_mut().zip(&other.sums) {
+            for (v, o) in row.iter_mut().zip(orow) {
+                *v += o * w;
+            }
+        }
+    }
+
     /// Adds feature mass to a class without counting a document (prior knowledge such as a
     /// gazetteer entry).
     pub fn add_evidence(&mut self, label: usize, x: &SparseVec, w: f64) {
@@ -355,10 +369,28 @@ impl NbHead {
 
     /// Labels ranked by probability, highest first (ties by label order), at most `k`.
     pub fn top_k(&self, x: &SparseVec, k: usize) -> Vec<Scored> {
-        let p = self.probabilities(x);
-        let mut ranked: Vec<Scored> = p
+        self.ranked(x, k, 1.0, None)
+    }
+
+    /// [`NbHead::top_k`] with the softmax taken at `temperature` (> 0; 1 = the raw posterior)
+    /// and, if `allowed` is given, over those label indices only (the others are left out and
+    /// the probabilities renormalised over the allowed ones).
+    pub fn ranked(
+        &self,
+        x: &SparseVec,
+        k: usize,
+        temperature: f64,
+        allowed: Option<&[usize]>,
+    ) -> Vec<Scored> {
+        let jll = self.jll(x);
+        let labels: Vec<usize> = match allowed {
+            Some(a) => a.to_vec(),
+            None => (0..jll.len()).collect(),
+        };
+        let scaled: Vec<f64> = labels.iter().map(|&l| jll[l] / temperature).collect();
+        let mut ranked: Vec<Scored> = labels
             .into_iter()
-            .enumerate()
+            .zip(softmax(&scaled))
             .map(|(label, probability)| Scored { label, probability })
             .collect();
         ranked.sort_by(|a, b| {
@@ -393,6 +425,63 @@ impl NbHead {
     }
 }
 
+/// The index of the largest of `jll[l]` for `l` in `allowed` (all labels if `None`); ties go
+/// to the lower index.
+pub fn argmax_among(jll: &[f64], allowed: Option<&[usize]>) -> usize {
+    let mut best: Option<usize> = None;
+    let mut consider = |l: usize| {
+        if best.is_none_or(|b| jll[l] > jll[b]) {
+            best = Some(l);
+        }
+    };
+    match allowed {
+        Some(a) => a.iter().copied().for_each(&mut consider),
+        None => (0..jll.len()).for_each(&mut consider),
+    }
+    best.unwrap_or(0)
+}
+
+/// Fits a softmax temperature `T` minimising the negative log-likelihood of `truth` under
+/// `softmax(jll / T)` (temperature scaling, Guo et al. 2017), over held-out (out-of-fold)
+/// predictions. A one-dimensional convex problem in `ln T`: golden-section search over
+/// T in [e^-6, e^6]. Returns 1 for no data.
+pub fn fit_temperature(jlls: &[Vec<f64>], truth: &[usize]) -> f64 {
+    if jlls.is_empty() {
+        return 1.0;
+    }
+    let nll = |ln_t: f64| -> f64 {
+        let t = ln_t.exp();
+        jlls.iter()
+            .zip(truth)
+            .map(|(j, &y)| {
+                let max = j.iter().copied().fold(f64::NEG_INFINITY, f64::max) / t;
+                let lse = max + j.iter().map(|v| (v / t - max).exp()).sum::<f64>().ln();
+                lse - j[y] / t
+            })
+            .sum()
+    };
+    let (mut a, mut b) = (-6.0f64, 6.0f64);
+    let g = (5f64.sqrt() - 1.0) / 2.0;
+    let (mut c, mut d) = (b - g * (b - a), a + g * (b - a));
+    let (mut fc, mut fd) = (nll(c), nll(d));
+    for _ in 0..60 {
+        if fc < fd {
+            b = d;
+            d = c;
+            fd = fc;
+            c = b - g * (b - a);
+            fc = nll(c);
+        } else {
+            a = c;
+            c = d;
+            fc = fd;
+            d = a + g * (b - a);
+            fd = nll(d);
+        }
+    }
+    ((a + b) / 2.0).exp()
+}
+
 /// Numerically stable softmax (max-subtracted log-sum-exp).
 pub fn softmax(jll: &[f64]) -> Vec<f64> {
     let max = jll.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -411,6 +500,45 @@ mod tests {
             indices: pairs.iter().map(|p| p.0).collect(),
             values: pairs.iter().map(|p| p.1).collect(),
         }
+    }
+
+    #[test]
+    fn temperature_recovers_the_scale_of_overconfident_scores() {
+        // Scores are 4x too sharp: true probabilities are softmax(z), the model says
+        // softmax(4z). Draw labels from the true probabilities deterministically (by quantiles)
+        // and check the fitted temperature is close to 4.
+        let mut jlls = Vec::new();
+        let mut truth = Vec::new();
+        for i in 0..200 {
+            let z = [0.0, (i % 7) as f64 * 0.3 - 0.9, ((i * 3) % 5) as f64 * 0.4 - 0.8];
+            let p = softmax(&z);
+            for q in 0..20 {
+                let u = (q as f64 + 0.5) / 20.0;
+                let y = if u < p[0] { 0 } else if u < p[0] + p[1] { 1 } else { 2 };
+                jlls.push(z.iter().map(|v| v * 4.0).collect());
+                truth.push(y);
+            }
+        }
+        let t = fit_temperature(&jlls, &truth);
+        assert!((t - 4.0).abs() < 0.3, "fitted {t}");
+        assert_eq!(fit_temperature(&[], &[]), 1.0);
+    }
+
+    #[test]
+    fn ranked_renormalises_over_allowed_labels() {
+        let head = stats().fit_direct(&NbParams::default(), 1).unwrap();
+        let x = sv(&[(0, 1.0)]);
+        let all = head.ranked(&x, 2, 1.0, None);
+        let only_b = head.ranked(&x, 2, 1.0, Some(&[1]));
+        assert_eq!(only_b.len(), 1);
+        assert_eq!(only_b[0].label, 1);
+        assert_abs_diff_eq!(only_b[0].probability, 1.0, epsilon = 1e-12);
+        // A higher temperature flattens the distribution without changing the order.
+        let hot = head.ranked(&x, 2, 10.0, None);
+        assert_eq!(hot[0].label, all[0].label);
+        assert!(hot[0].probability < all[0].probability);
+        assert_eq!(argmax_among(&[0.0, 2.0, 1.0], Some(&[0, 2])), 2);
+        assert_eq!(argmax_among(&[0.0, 2.0, 1.0], None), 1);
     }
 
     fn stats() -> NbStats {

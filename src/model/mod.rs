@@ -23,7 +23,7 @@ use crate::text::{Analyzer, AnalyzerConfig};
 
 pub use file::{FORMAT_VERSION, MAGIC};
 pub use pipeline::{
-    Analysis, AnalyzeOptions, Classification, HeadOutput, LabelScore, SummaryLength,
+    Analysis, AnalyzeOptions, Classification, HeadOutput, LabelError, LabelScore, SummaryLength,
     SummaryOptions, SummaryOrder, SummarySentence,
 };
 

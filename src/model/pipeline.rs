@@ -29,6 +29,10 @@ pub struct AnalyzeOptions {
     pub evidence: usize,
     /// Summarise, with these options.
     pub summary: Option<SummaryOptions>,
+    /// Per head (by name), the labels to choose among; probabilities are renormalised over
+    /// them. Heads not listed (or listed with no labels) use all their labels. Check with
+    /// [`Model::check_allowed_labels`] first: unknown names are ignored here.
+    pub allowed_labels: Vec<(String, Vec<String>)>,
 }
 
 impl Default for AnalyzeOptions {
@@ -39,8 +43,22 @@ impl Default for AnalyzeOptions {
             top_k: 3,
             evidence: 0,
             summary: None,
+            allowed_labels: Vec::new(),
         }
     }
+}
+
+/// A label restriction that names a head or label the model does not have.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LabelError {
+    #[error("allowed_labels: the model has no head {head:?}; its heads are {known:?}")]
+    UnknownHead { head: String, known: Vec<String> },
+    #[error("allowed_labels: head {head:?} has no label {label:?}; its labels are {known:?}")]
+    UnknownLabel {
+        head: String,
+        label: String,
+        known: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -109,7 +127,8 @@ impl Model {
         if opts.classify {
             let mut ids = Vec::with_capacity(text.len() / 7);
             let mut spans = Vec::new();
-            for piece in text::document_pieces(title, text, &cleaned) {
+            let repeat = self.analyzer.config().title_repeat;
+            for piece in text::document_pieces(title, repeat, text, &cleaned) {
                 self.push_term_ids(piece, &mut spans, &mut ids);
             }
             let any_bigrams = self.heads.iter().any(|h| h.vectorizer.config().bigrams);
@@ -120,9 +139,10 @@ impl Model {
                     .index
                     .head_counts(&doc, h, head.vectorizer.config().bigrams);
                 let x = head.vectorizer.weight(&counts);
+                let allowed = self.allowed_indices(h, &opts.allowed_labels);
                 let labels = head
                     .nb
-                    .top_k(&x, opts.top_k)
+                    .ranked(&x, opts.top_k, head.temperature, allowed.as_deref())
                     .into_iter()
                     .map(|Scored { label, probability }| LabelScore {
                         label: head.nb.labels[label].clone(),
@@ -198,6 +218,44 @@ impl Model {
             score: p.score,
         })
         .collect()
+    }
+
+    /// Checks a label restriction against the model's heads and labels.
+    pub fn check_allowed_labels(
+        &self,
+        allowed: &[(String, Vec<String>)],
+    ) -> Result<(), LabelError> {
+        for (name, labels) in allowed {
+            let Some(head) = self.head(name) else {
+                return Err(LabelError::UnknownHead {
+                    head: name.clone(),
+                    known: self.heads.iter().map(|h| h.name.clone()).collect(),
+                });
+            };
+            if let Some(l) = labels.iter().find(|l| !head.nb.labels.contains(l)) {
+                return Err(LabelError::UnknownLabel {
+                    head: name.clone(),
+                    label: l.clone(),
+                    known: head.nb.labels.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The label indices head `h` may choose among, or `None` for all of them.
+    fn allowed_indices(&self, h: usize, allowed: &[(String, Vec<String>)]) -> Option<Vec<usize>> {
+        let head = &self.heads[h];
+        let (_, labels) = allowed
+            .iter()
+            .find(|(name, l)| *name == head.name && !l.is_empty())?;
+        let mut idx: Vec<usize> = labels
+            .iter()
+            .filter_map(|l| head.nb.labels.iter().position(|x| x == l))
+            .collect();
+        idx.sort_unstable();
+        idx.dedup();
+        (!idx.is_empty()).then_some(idx)
     }
 
     /// Appends the combined feature-index ids of the terms of `piece` to `ids` (NONE for a

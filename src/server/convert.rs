@@ -161,6 +161,7 @@ impl DocRequest {
             top_k: k,
             explain,
             skip_cleaning,
+            allowed_labels: allowed,
         } = r;
         Self::checked(String::new(), title, text, limits, || {
             Ok(AnalyzeOptions {
@@ -169,6 +170,7 @@ impl DocRequest {
                 top_k: top_k(k, "top_k")?,
                 evidence: if explain { EVIDENCE_TERMS } else { 0 },
                 summary: None,
+                allowed_labels: allowed_labels(allowed)?,
             })
         })
     }
@@ -190,6 +192,7 @@ impl DocRequest {
                 top_k: DEFAULT_TOP_K,
                 evidence: 0,
                 summary: Some(summary_options(options, "options")?),
+                allowed_labels: Vec::new(),
             })
         })
     }
@@ -203,6 +206,7 @@ impl DocRequest {
             explain,
             summary,
             skip_cleaning,
+            allowed_labels: allowed,
         } = r;
         if id.len() > 1024 {
             return Err(ServiceError::TooLarge {
@@ -218,9 +222,35 @@ impl DocRequest {
                 top_k: top_k(k, "top_k")?,
                 evidence: if explain { EVIDENCE_TERMS } else { 0 },
                 summary: Some(summary_options(summary, "summary")?),
+                allowed_labels: allowed_labels(allowed)?,
             })
         })
     }
+}
+
+/// `allowed_labels` as (head, labels) pairs, sorted by head for a deterministic order. Whether
+/// the names exist is checked against the model that answers (see `Service::run`).
+fn allowed_labels(
+    m: std::collections::HashMap<String, proto::LabelSet>,
+) -> Result<Vec<(String, Vec<String>)>, ServiceError> {
+    if m.len() > 16 {
+        return Err(ServiceError::InvalidField {
+            field: "allowed_labels",
+            reason: format!("{} heads listed; a model has a handful", m.len()),
+        });
+    }
+    let mut out: Vec<(String, Vec<String>)> = m
+        .into_iter()
+        .map(|(head, proto::LabelSet { labels })| (head, labels))
+        .collect();
+    if let Some((head, l)) = out.iter().find(|(_, l)| l.len() > MAX_TOP_K as usize) {
+        return Err(ServiceError::InvalidField {
+            field: "allowed_labels",
+            reason: format!("head {head:?}: {} labels listed, at most {MAX_TOP_K}", l.len()),
+        });
+    }
+    out.sort();
+    Ok(out)
 }
 
 fn offset(v: usize) -> u32 {

@@ -24,6 +24,9 @@ pub enum ServiceError {
     /// Too many analyses in flight.
     #[error("server overloaded: {in_flight} analyses in flight; retry with backoff")]
     Overloaded { in_flight: usize },
+    /// A label restriction names a head or label the model does not have.
+    #[error(transparent)]
+    Labels(#[from] crate::model::LabelError),
     /// No model loaded (still starting).
     #[error("no model loaded yet; retry when health reports SERVING")]
     NoModel,
@@ -37,6 +40,7 @@ impl ServiceError {
         match self {
             ServiceError::Blank { .. } => Code::InvalidArgument,
             ServiceError::InvalidField { .. } => Code::InvalidArgument,
+            ServiceError::Labels(_) => Code::InvalidArgument,
             ServiceError::TooLarge { .. } => Code::ResourceExhausted,
             ServiceError::TooManyItems { .. } => Code::ResourceExhausted,
             ServiceError::Overloaded { .. } => Code::ResourceExhausted,

@@ -53,6 +53,7 @@ impl Service {
         req: DocRequest,
     ) -> Result<(Arc<Model>, DocRequest, Analysis), ServiceError> {
         let model = self.state.model().ok_or(ServiceError::NoModel)?;
+        model.check_allowed_labels(&req.options.allowed_labels)?;
         // The analysis threads are few (one per core) and their queue is not: if this call is
         // dropped (deadline, client gone) before its analysis starts, the analysis is skipped
         // instead of spending CPU on an answer nobody will read.

@@ -97,8 +97,10 @@ impl Language {
     }
 }
 
-/// The complete, serialisable analyzer configuration.
+/// The complete, serialisable analyzer configuration. Fields missing in a recipe take the
+/// English defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct AnalyzerConfig {
     /// Snowball stemmer language. Default: English (Porter2).
     pub language: Language,
@@ -112,6 +114,9 @@ pub struct AnalyzerConfig {
     pub min_token_chars: usize,
     /// Tokens longer than this many bytes are dropped (defends against 1 MB "words"). Default: 40.
     pub max_token_bytes: usize,
+    /// How many times the headline's terms count in a document (1 = like body text). A
+    /// headline is half of a feed item's words and its most topical ones. Default: 1.
+    pub title_repeat: usize,
 }
 
 impl Default for AnalyzerConfig {
@@ -134,6 +139,7 @@ impl AnalyzerConfig {
             stop_words,
             min_token_chars: 2,
             max_token_bytes: 40,
+            title_repeat: 1,
         }
     }
 }

@@ -11,14 +11,17 @@ pub use clean::{clean, no_clean, Cleaned, Reason, Removed};
 pub use sentences::{segment, sentences, Block};
 pub use tokenize::{tokenize, Span};
 
-/// The pieces of a document as the classifier reads them, in order: the title, then every kept
-/// sentence. Training and serving both come through here, so they can never disagree.
+/// The pieces of a document as the classifier reads them, in order: the title (`title_repeat`
+/// times, see [`AnalyzerConfig::title_repeat`]), then every kept sentence. Training and serving
+/// both come through here, so they can never disagree.
 pub fn document_pieces<'a>(
     title: &'a str,
+    title_repeat: usize,
     text: &'a str,
     cleaned: &'a Cleaned,
 ) -> impl Iterator<Item = &'a str> + 'a {
-    std::iter::once(title).chain(cleaned.sentences().map(move |s| &text[s.start..s.end]))
+    std::iter::repeat_n(title, title_repeat.max(1))
+        .chain(cleaned.sentences().map(move |s| &text[s.start..s.end]))
 }
 
 /// The terms of a document as the classifier sees them (see [`document_pieces`]).
@@ -30,7 +33,7 @@ pub fn document_terms(
 ) -> Vec<String> {
     let mut terms = Vec::with_capacity(text.len() / 7);
     let mut spans = Vec::new();
-    for piece in document_pieces(title, text, cleaned) {
+    for piece in document_pieces(title, analyzer.config().title_repeat, text, cleaned) {
         analyzer.for_each_term(piece, &mut spans, |t, _| terms.push(t.to_owned()));
     }
     terms

@@ -10,19 +10,18 @@
 
 pub mod data;
 pub mod eval;
+mod head;
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
-use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::classify::{ClassifyError, NbParams, NbStats};
-use crate::features::{FeatureError, TfidfConfig, TfidfFitter};
-use crate::model::{DataFile, Head, HeadMeta, Model, ModelError, ModelMeta};
-use crate::text::{self, Analyzer, AnalyzerConfig};
+use crate::classify::{ClassifyError, NbParams};
+use crate::features::{FeatureError, TfidfConfig};
+use crate::model::{Model, ModelError, ModelMeta};
+use crate::text::{Analyzer, AnalyzerConfig};
 
 pub use data::{Fields, Row};
 pub use eval::Evaluation;
@@ -122,6 +121,65 @@ pub struct HeadRecipe {
     /// Candidate alphas for cross-validation.
     #[serde(default)]
     pub alpha_grid: Vec<f64>,
+    /// More training files beside `data`, each with its own fields and weight (see
+    /// [`SourceRecipe`]). Each file's rows are evaluated over that file's own labels.
+    #[serde(default)]
+    pub extra_data: Vec<SourceRecipe>,
+    /// Candidate weights of `data` followed by each of `extra_data`, chosen by
+    /// cross-validation together with alpha. Empty = the sources' own `weight`s.
+    #[serde(default)]
+    pub source_weight_grid: Vec<Vec<f64>>,
+    /// What cross-validation maximises. Default macro-F1 (then accuracy).
+    #[serde(default)]
+    pub cv_metric: CvMetric,
+    /// Fit a softmax temperature on out-of-fold predictions (needs `cv_folds` > 1), so that
+    /// probabilities are calibrated. Default true.
+    #[serde(default = "default_true")]
+    pub calibrate: bool,
+    /// Weight of `data` rows (extra sources carry their own). Default 1.
+    #[serde(default = "default_weight")]
+    pub weight: f64,
+    /// Name of `data` in reports (default: the file stem).
+    #[serde(default)]
+    pub source_name: Option<String>,
+}
+
+/// Another training file of a head.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourceRecipe {
+    /// Training data (.jsonl or .csv).
+    pub data: PathBuf,
+    /// Field names; default: the head's.
+    #[serde(default)]
+    pub fields: Option<Fields>,
+    /// Each row counts this many documents in the class sums (priors use real counts).
+    /// Default 1.
+    #[serde(default = "default_weight")]
+    pub weight: f64,
+    /// Name in reports (default: the file stem).
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// The figure cross-validation maximises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum CvMetric {
+    /// Macro-F1, then accuracy.
+    #[default]
+    MacroF1,
+    /// Accuracy, then macro-F1.
+    Accuracy,
+    /// The mean over sources of each source's accuracy (every publisher counts the same,
+    /// whatever its size), then accuracy.
+    SourceMeanAccuracy,
+}
+
+fn default_true() -> bool {
+    true
+}
+fn default_weight() -> f64 {
+    1.0
 }
 
 fn default_holdout() -> f64 {
@@ -216,58 +274,6 @@ impl Recipe {
     }
 }
 
-/// Progress reporting on stderr, only when it is a terminal.
-struct Progress {
-    on: bool,
-    last: Instant,
-}
-
-impl Progress {
-    fn new() -> Self {
-        Progress {
-            on: std::io::stderr().is_terminal(),
-            last: Instant::now(),
-        }
-    }
-    fn tick(&mut self, head: &str, pass: &str, rows: u64) {
-        if self.on && self.last.elapsed().as_millis() >= 200 {
-            self.last = Instant::now();
-            eprint!("\r{head}: {pass}: {rows} rows");
-        }
-    }
-    fn done(&mut self) {
-        if self.on {
-            eprint!("\r\x1b[K");
-        }
-    }
-}
-
-fn is_heldout(row: &Row, h: &HeadRecipe, has_split: bool) -> bool {
-    if has_split {
-        return row.split.as_deref() == Some("test");
-    }
-    if h.holdout <= 0.0 {
-        return false;
-    }
-    // SplitMix64 of (seed, line): a stable pseudo-random draw per row.
-    let mut z = h
-        .seed
-        .wrapping_add(row.line.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
-    (z as f64 / u64::MAX as f64) < h.holdout
-}
-
-/// The cross-validation fold of a row (a stable hash of its line number).
-fn fold_of(line: u64, seed: u64, k: usize) -> usize {
-    let mut z =
-        (seed ^ 0x5851_F42D_4C95_7F2D).wrapping_add(line.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    z = (z ^ (z >> 33)).wrapping_mul(0xFF51_AFD7_ED55_8CCD);
-    z ^= z >> 33;
-    (z % k as u64) as usize
-}
-
 /// Terms of a gazetteer entry: each name form repeated once.
 fn gazetteer_entries(g: &Gazetteer) -> Result<Vec<(String, String)>, TrainError> {
     let s = std::fs::read_to_string(&g.path).map_err(|error| TrainError::Io {
@@ -319,7 +325,7 @@ pub fn train(recipe: &Recipe) -> Result<Trained, TrainError> {
     let mut metas = Vec::new();
     let mut evaluations = BTreeMap::new();
     for h in &recipe.heads {
-        let (head, meta, ev) = train_head(&analyzer, h)?;
+        let (head, meta, ev) = head::train_head(&analyzer, h)?;
         heads.push(head);
         metas.push(meta);
         if let Some(ev) = ev {
@@ -345,232 +351,6 @@ pub fn train(recipe: &Recipe) -> Result<Trained, TrainError> {
         evaluations,
         seconds: t0.elapsed().as_secs_f64(),
     })
-}
-
-fn doc_terms(analyzer: &Analyzer, row: &Row) -> Vec<String> {
-    let cleaned = text::clean(
-        &row.text,
-        Some(row.title.as_str()).filter(|t| !t.is_empty()),
-    );
-    text::document_terms(analyzer, &row.title, &row.text, &cleaned)
-}
-
-fn train_head(
-    analyzer: &Analyzer,
-    h: &HeadRecipe,
-) -> Result<(Head, HeadMeta, Option<Evaluation>), TrainError> {
-    let mut progress = Progress::new();
-    let path = &h.data;
-    let feat_err = |error| TrainError::Features {
-        head: h.name.clone(),
-        error,
-    };
-
-    // Is there a split field at all? Read until the first row that has one (usually the first
-    // row; the whole file only when there is none).
-    let mut has_split = false;
-    data::read_rows_until(path, &h.fields, h.skip_bad_rows, |r| {
-        has_split = r.split.is_some();
-        Ok(if has_split {
-            ControlFlow::Break(())
-        } else {
-            ControlFlow::Continue(())
-        })
-    })?;
-    // Pass 1: labels and document frequencies of training rows.
-    // Which rows train the head: labelled, not held out, and (single-only) one label. The
-    // vocabulary pass and the counts pass must agree on this.
-    let trains_on = |r: &Row| {
-        let multi_skipped = h.multi_label == MultiLabel::SingleOnly && r.labels.len() > 1;
-        !(is_heldout(r, h, has_split) || r.labels.is_empty() || multi_skipped)
-    };
-    let mut fitter = TfidfFitter::new(h.tfidf.clone()).map_err(feat_err)?;
-    let mut label_counts: BTreeMap<String, u64> = BTreeMap::new();
-    let mut n = 0u64;
-    let stats1 = data::read_rows(path, &h.fields, h.skip_bad_rows, |r| {
-        n += 1;
-        progress.tick(&h.name, "vocabulary", n);
-        if !trains_on(&r) {
-            return Ok(());
-        }
-        for l in &r.labels {
-            *label_counts.entry(l.clone()).or_default() += 1;
-        }
-        fitter.add(&doc_terms(analyzer, &r));
-        Ok(())
-    })?;
-    if stats1.rows == 0 {
-        return Err(TrainError::Input {
-            path: path.clone(),
-            what: "no rows: the file is empty".into(),
-        });
-    }
-    if fitter.documents() == 0 {
-        return Err(TrainError::Input {
-            path: path.clone(),
-            what: format!("no labelled training rows (field {:?})", h.fields.label),
-        });
-    }
-    let mut gaz = Vec::new();
-    for g in &h.gazetteers {
-        for (label, names) in gazetteer_entries(g)? {
-            gaz.push((label, names, g.weight));
-        }
-    }
-    for (_, names, _) in &gaz {
-        let terms: Vec<String> = analyzer
-            .analyze(names)
-            .into_iter()
-            .map(|t| t.text)
-            .collect();
-        fitter.add_forced(&terms);
-    }
-    let vectorizer = fitter.finish().map_err(feat_err)?;
-    let labels: Vec<String> = label_counts.keys().cloned().collect();
-    let label_index = |l: &str| labels.iter().position(|x| x == l);
-
-    // Pass 2: per-class sums.
-    let mut stats = NbStats::new(labels.clone(), vectorizer.len());
-    let k = h.cv_folds as usize;
-    let cv = k > 1 && !h.alpha_grid.is_empty();
-    let mut folds: Vec<NbStats> = if cv {
-        vec![NbStats::new(labels.clone(), vectorizer.len()); k]
-    } else {
-        Vec::new()
-    };
-    let mut cv_docs: Vec<(usize, crate::features::SparseVec, Vec<String>)> = Vec::new();
-    let mut n = 0u64;
-    let mut train_rows = 0u64;
-    data::read_rows(path, &h.fields, h.skip_bad_rows, |r| {
-        n += 1;
-        progress.tick(&h.name, "counts", n);
-        if !trains_on(&r) {
-            return Ok(());
-        }
-        let x = vectorizer.transform(&doc_terms(analyzer, &r));
-        let w = 1.0 / r.labels.len() as f64;
-        let fold = cv.then(|| fold_of(r.line, h.seed, k));
-        for l in &r.labels {
-            if let Some(c) = label_index(l) {
-                stats.add(c, &x, w);
-                if let Some(f) = fold {
-                    folds[f].add(c, &x, w);
-                }
-            }
-        }
-        if let Some(f) = fold {
-            cv_docs.push((f, x, r.labels.clone()));
-        }
-        train_rows += 1;
-        Ok(())
-    })?;
-    for (label, names, weight) in &gaz {
-        if let Some(k) = label_index(label) {
-            let terms: Vec<String> = analyzer
-                .analyze(names)
-                .into_iter()
-                .map(|t| t.text)
-                .collect();
-            stats.add_evidence(k, &vectorizer.transform(&terms), *weight);
-        }
-    }
-    let classify_err = |error| TrainError::Classify {
-        head: h.name.clone(),
-        error,
-    };
-    let mut params = h.nb.clone();
-    let mut cv_metrics = BTreeMap::new();
-    if cv {
-        let mut best: Option<(f64, f64, f64)> = None;
-        for &alpha in &h.alpha_grid {
-            let p = NbParams {
-                alpha,
-                ..h.nb.clone()
-            };
-            let mut ev = Evaluation::new(labels.clone());
-            for (f, fold) in folds.iter().enumerate() {
-                let head = stats.minus(fold).fit_direct(&p, 1).map_err(classify_err)?;
-                for (_, x, truth) in cv_docs.iter().filter(|d| d.0 == f) {
-                    ev.add(&labels[head.top_k(x, 1)[0].label], truth);
-                }
-            }
-            let r = ev.report();
-            tracing::info!(head = %h.name, alpha, accuracy = r.accuracy, macro_f1 = r.macro_f1, "{k}-fold CV");
-            if best.is_none_or(|(_, f1, acc)| (r.macro_f1, r.accuracy) > (f1, acc)) {
-                best = Some((alpha, r.macro_f1, r.accuracy));
-            }
-        }
-        let (alpha, f1, acc) = best.expect("non-empty grid");
-        params.alpha = alpha;
-        cv_metrics.insert("cv_macro_f1".to_owned(), f1);
-        cv_metrics.insert("cv_accuracy".to_owned(), acc);
-        cv_metrics.insert("cv_folds".to_owned(), k as f64);
-        drop(cv_docs);
-    }
-    let nb = stats
-        .fit(&params, h.min_examples)
-        .map_err(|error| TrainError::Classify {
-            head: h.name.clone(),
-            error,
-        })?;
-
-    // Pass 3: evaluation on held-out rows.
-    let mut ev = Evaluation::new(labels.clone());
-    let mut n = 0u64;
-    data::read_rows(path, &h.fields, h.skip_bad_rows, |r| {
-        n += 1;
-        progress.tick(&h.name, "evaluation", n);
-        if !is_heldout(&r, h, has_split) || r.labels.is_empty() {
-            return Ok(());
-        }
-        let x = vectorizer.transform(&doc_terms(analyzer, &r));
-        let top = nb.top_k(&x, 1);
-        ev.add(&labels[top[0].label], &r.labels);
-        Ok(())
-    })?;
-    progress.done();
-
-    let (bytes, sha256) = data::fingerprint(path)?;
-    let mut files = vec![DataFile {
-        path: data::display(path),
-        bytes,
-        sha256,
-        rows_used: train_rows,
-    }];
-    for g in &h.gazetteers {
-        let (bytes, sha256) = data::fingerprint(&g.path)?;
-        files.push(DataFile {
-            path: data::display(&g.path),
-            bytes,
-            sha256,
-            rows_used: gaz.len() as u64,
-        });
-    }
-    let ev = (ev.total() > 0).then_some(ev);
-    let meta = HeadMeta {
-        name: h.name.clone(),
-        labels: labels.clone(),
-        tfidf: h.tfidf.clone(),
-        nb: params,
-        vocabulary_size: vectorizer.len(),
-        training_rows: train_rows,
-        metrics: {
-            let mut m = ev.as_ref().map(|e| e.summary()).unwrap_or_default();
-            m.extend(cv_metrics);
-            m
-        },
-        data: files,
-    };
-    Ok((
-        Head {
-            name: h.name.clone(),
-            vectorizer,
-            nb,
-            temperature: 1.0,
-        },
-        meta,
-        ev,
-    ))
 }
 
 /// Current UTC time as RFC 3339 (seconds precision).
