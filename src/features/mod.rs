@@ -157,6 +157,9 @@ pub struct TfidfFitter {
     /// feature -> (document frequency, total count)
     stats: HashMap<String, (u32, u64)>,
     seen: HashMap<String, u32>,
+    /// Features added through [`TfidfFitter::add_forced`]: they survive `min_df` and the
+    /// `max_features` cap.
+    forced: rustc_hash::FxHashSet<String>,
 }
 
 impl TfidfFitter {
@@ -167,6 +170,7 @@ impl TfidfFitter {
             docs: 0,
             stats: HashMap::default(),
             seen: HashMap::default(),
+            forced: Default::default(),
         })
     }
 
@@ -189,14 +193,17 @@ impl TfidfFitter {
         }
     }
 
-    /// Adds `extra` to the document frequency of each feature of `terms` without counting a
-    /// document: used for features that must survive `min_df` (e.g. gazetteer names).
+    /// Adds the features of `terms` without counting a document: used for features that must
+    /// be in the vocabulary whatever the corpus says (e.g. gazetteer names). They survive
+    /// `min_df` and the `max_features` cap (a capital the corpus never names would otherwise be
+    /// the first cut when the corpus grows).
     pub fn add_forced<S: AsRef<str>>(&mut self, terms: &[S]) {
         let min_df = self.config.min_df;
         for_each_feature(terms, false, |f| {
             let e = self.stats.entry(f.to_owned()).or_insert((0, 0));
             e.0 = e.0.max(min_df);
             e.1 += 1;
+            self.forced.insert(f.to_owned());
         });
     }
 
@@ -219,9 +226,17 @@ impl TfidfFitter {
             .collect();
         if let Some(max) = c.max_features {
             if kept.len() > max {
-                // Most frequent first; ties broken by the term so the result is deterministic.
-                kept.sort_unstable_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
-                kept.truncate(max);
+                // Forced features first, then the most frequent; ties broken by the term so the
+                // result is deterministic.
+                let forced = &self.forced;
+                kept.sort_unstable_by(|a, b| {
+                    forced
+                        .contains(&b.0)
+                        .cmp(&forced.contains(&a.0))
+                        .then(b.2.cmp(&a.2))
+                        .then_with(|| a.0.cmp(&b.0))
+                });
+                kept.truncate(max.max(forced.len()));
             }
         }
         if kept.is_empty() {
@@ -384,6 +399,23 @@ mod tests {
             vec!["price", "fall", "sharp", "sharp", "sharp"],
             vec!["bank", "rate", "rise"],
         ]
+    }
+
+    #[test]
+    fn forced_features_survive_the_max_features_cap() {
+        let cfg = TfidfConfig {
+            min_df: 1,
+            max_features: Some(2),
+            ..TfidfConfig::default()
+        };
+        let mut fit = TfidfFitter::new(cfg).unwrap();
+        for d in corpus() {
+            fit.add(&d);
+        }
+        fit.add_forced(&["hanoi"]);
+        let v = fit.finish().unwrap();
+        assert!(v.term_id("hanoi").is_some(), "{:?}", v.terms());
+        assert_eq!(v.len(), 2);
     }
 
     /// Expected values computed with scikit-learn 1.9.1:
