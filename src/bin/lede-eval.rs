@@ -92,6 +92,26 @@ enum Cmd {
         #[arg(long)]
         verbose: bool,
     },
+    /// Seven-desk topics (issue #12): restricted-label accuracy on the bbc, bbc_rss_2022 and
+    /// huffpost test sets and their union, title-only input, region sets, calibration (ECE)
+    /// per head, and leave-one-source-out retraining from the recipe.
+    Topics {
+        /// The shared data directory (bbc/, news/, reuters/).
+        #[arg(long, default_value = "../shared/data")]
+        data: PathBuf,
+        /// Training recipe for leave-one-source-out (skipped without it).
+        #[arg(long)]
+        recipe: Option<PathBuf>,
+        /// Peer figures from bench/peers_topics.py, printed beside Lede's and used by --gate.
+        #[arg(long)]
+        peers: Option<PathBuf>,
+        /// Write the full report as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Exit non-zero below the issue's floors against the peers (needs --peers).
+        #[arg(long, requires = "peers")]
+        gate: bool,
+    },
     /// Share of sentences that cleaning keeps (on clean articles it should be ~100%).
     Clean {
         #[arg(long)]
@@ -192,6 +212,46 @@ fn run() -> Result<()> {
                     "gate: {head} macro-F1 {f1:.2} is below {:.2}",
                     min_macro_f1.unwrap()
                 );
+            }
+        }
+        Cmd::Topics {
+            data,
+            recipe,
+            peers,
+            json,
+            gate,
+        } => {
+            use lede::eval::topics;
+            let sets = topics::topic_sets(&data)?;
+            let regions = topics::region_sets(&data)?;
+            let mut report = topics::TopicsReport {
+                model: model.meta.version.clone(),
+                sets: topics::score_sets(&model, "topic", &sets, true, false),
+                title_only: topics::score_sets(&model, "topic", &sets[1..], true, true),
+                region_sets: topics::score_sets(&model, "region", &regions, false, false),
+                calibration: vec![
+                    topics::calibration(&model, "topic", &sets, true),
+                    topics::calibration(&model, "region", &regions, false),
+                ],
+                loso: Vec::new(),
+            };
+            if let Some(r) = recipe {
+                let r = lede::train::Recipe::load(&r)?;
+                report.loso = topics::leave_one_source_out(&r, &sets, |name| {
+                    eprintln!("leave-one-source-out: training without {name}")
+                })?;
+            }
+            let peers = peers.map(|p| topics::read_peers(&p)).transpose()?;
+            print!("{}", topics::to_text(&report, peers.as_ref()));
+            if let Some(p) = json {
+                std::fs::write(&p, serde_json::to_string_pretty(&report)?)?;
+            }
+            if gate {
+                let fails = topics::gate(&report, peers.as_ref().expect("clap requires --peers"));
+                if !fails.is_empty() {
+                    bail!("gate: {}", fails.join("; "));
+                }
+                println!("gate: every topic floor met");
             }
         }
         Cmd::Summarize {

@@ -510,11 +510,21 @@ mod tests {
         let mut jlls = Vec::new();
         let mut truth = Vec::new();
         for i in 0..200 {
-            let z = [0.0, (i % 7) as f64 * 0.3 - 0.9, ((i * 3) % 5) as f64 * 0.4 - 0.8];
+            let z = [
+                0.0,
+                (i % 7) as f64 * 0.3 - 0.9,
+                ((i * 3) % 5) as f64 * 0.4 - 0.8,
+            ];
             let p = softmax(&z);
             for q in 0..20 {
                 let u = (q as f64 + 0.5) / 20.0;
-                let y = if u < p[0] { 0 } else if u < p[0] + p[1] { 1 } else { 2 };
+                let y = if u < p[0] {
+                    0
+                } else if u < p[0] + p[1] {
+                    1
+                } else {
+                    2
+                };
                 jlls.push(z.iter().map(|v| v * 4.0).collect());
                 truth.push(y);
             }

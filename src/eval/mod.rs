@@ -3,9 +3,12 @@
 //!
 //! - [`shingle`]: the Article Extraction Benchmark's text-extraction metric (4-word shingles).
 //! - [`aeb`]: loading the benchmark's pages (rendered text, HTML, ground truth).
+//! - [`topics`]: seven-desk topic accuracy over each test set's own labels, calibration (ECE),
+//!   title-only input and leave-one-source-out.
 
 pub mod aeb;
 pub mod shingle;
+pub mod topics;
 
 /// Errors of reading evaluation data. Each names the file.
 #[derive(Debug, thiserror::Error)]

@@ -246,7 +246,10 @@ fn allowed_labels(
     if let Some((head, l)) = out.iter().find(|(_, l)| l.len() > MAX_TOP_K as usize) {
         return Err(ServiceError::InvalidField {
             field: "allowed_labels",
-            reason: format!("head {head:?}: {} labels listed, at most {MAX_TOP_K}", l.len()),
+            reason: format!(
+                "head {head:?}: {} labels listed, at most {MAX_TOP_K}",
+                l.len()
+            ),
         });
     }
     out.sort();

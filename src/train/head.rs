@@ -85,8 +85,10 @@ fn sources(h: &HeadRecipe) -> Result<Vec<Source>, TrainError> {
 /// A row-count spinner with rate, on stderr (hidden when stderr is not a terminal).
 fn spinner(head: &str, pass: &str) -> ProgressBar {
     let bar = ProgressBar::new_spinner().with_style(
-        ProgressStyle::with_template("{spinner} {prefix}: {msg}: {human_pos} rows ({per_sec}, {elapsed})")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        ProgressStyle::with_template(
+            "{spinner} {prefix}: {msg}: {human_pos} rows ({per_sec}, {elapsed})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     bar.set_prefix(head.to_owned());
     bar.set_message(pass.to_owned());
@@ -121,8 +123,9 @@ fn is_heldout(row: &Row, h: &HeadRecipe, has_split: bool) -> bool {
 
 /// The cross-validation fold of a row (a stable hash of its source and line number).
 fn fold_of(source: usize, line: u64, seed: u64, k: usize) -> usize {
-    let mut z = (seed ^ 0x5851_F42D_4C95_7F2D ^ (source as u64).wrapping_mul(0xD6E8_FEB8_6659_FD93))
-        .wrapping_add(line.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let mut z =
+        (seed ^ 0x5851_F42D_4C95_7F2D ^ (source as u64).wrapping_mul(0xD6E8_FEB8_6659_FD93))
+            .wrapping_add(line.wrapping_mul(0x9E37_79B9_7F4A_7C15));
     z = (z ^ (z >> 33)).wrapping_mul(0xFF51_AFD7_ED55_8CCD);
     z ^= z >> 33;
     (z % k as u64) as usize
@@ -322,8 +325,16 @@ pub(super) fn train_head(
         } else {
             h.source_weight_grid.clone()
         };
-        let (best, report) =
-            select(h, &labels, &allowed, &counts, &base, &alphas, &weight_grid, k)?;
+        let (best, report) = select(
+            h,
+            &labels,
+            &allowed,
+            &counts,
+            &base,
+            &alphas,
+            &weight_grid,
+            k,
+        )?;
         chosen = best;
         cv_metrics.insert("cv_macro_f1".to_owned(), report.macro_f1);
         cv_metrics.insert("cv_accuracy".to_owned(), report.accuracy);
@@ -468,10 +479,12 @@ fn select(
             let mut ev = Evaluation::new(labels.to_vec());
             let mut per_source: Vec<(u64, u64)> = vec![(0, 0); allowed.len()];
             for (f, part) in train_parts.iter().enumerate() {
-                let head = part.fit_direct(&p, 1).map_err(|error| TrainError::Classify {
-                    head: h.name.clone(),
-                    error,
-                })?;
+                let head = part
+                    .fit_direct(&p, 1)
+                    .map_err(|error| TrainError::Classify {
+                        head: h.name.clone(),
+                        error,
+                    })?;
                 for d in counts.docs.iter().filter(|d| d.fold == f) {
                     let top = argmax_among(&head.jll(&d.x), Some(&allowed[d.source]));
                     ev.add(&labels[top], &d.labels);

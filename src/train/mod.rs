@@ -229,6 +229,11 @@ impl Recipe {
                     g.path = base.join(&g.path);
                 }
             }
+            for x in &mut h.extra_data {
+                if x.data.is_relative() {
+                    x.data = base.join(&x.data);
+                }
+            }
         }
         Ok(r)
     }

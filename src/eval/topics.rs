@@ -1,0 +1,604 @@
+//! Seven-desk topic evaluation (issue #12) and calibration of every head.
+//!
+//! - **Restricted-label accuracy**: each test set is scored over the labels it uses (BBC
+//!   2004-05 has no world or health desk, so its rows are scored over its five), through the
+//!   API's own `allowed_labels` mechanism; macro-F1 over the same labels. The union pools the
+//!   sets, each row restricted to its own set's labels.
+//! - world/politics confusions, which depend on the publisher (the BBC files US politics under
+//!   world, HuffPost under politics), are reported separately.
+//! - **Title-only** accuracy: the headline alone sent as the text, as feeds and alerts do.
+//! - **Calibration**: expected calibration error (15 equal-width bins of top-1 confidence)
+//!   with the fitted temperature and at temperature 1, per head.
+//! - **Leave-one-source-out**: retrain the topic head without one source and test on that
+//!   source's test split: how the model does on a publisher it has never seen.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::model::{AnalyzeOptions, Model};
+use crate::train::data::{read_rows, Fields};
+use crate::train::eval::Report;
+use crate::train::{self, Evaluation, Recipe, TrainError};
+
+/// Bins of the expected calibration error.
+pub const ECE_BINS: usize = 15;
+
+/// One labelled test row.
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub title: String,
+    pub text: String,
+    pub labels: Vec<String>,
+}
+
+/// A test set: its rows and the labels it is scored over.
+#[derive(Debug, Clone)]
+pub struct TestSet {
+    /// Name, also the source name in the training recipe ("bbc", "bbc_rss_2022", "huffpost").
+    pub name: String,
+    pub labels: Vec<String>,
+    pub items: Vec<Item>,
+}
+
+/// Reads the `split` rows with a label of `field` from `path`.
+pub fn read_set(name: &str, path: &Path, field: &str, split: &str) -> Result<TestSet, TrainError> {
+    let fields = Fields {
+        label: field.into(),
+        ..Fields::default()
+    };
+    let mut items = Vec::new();
+    let mut labels = std::collections::BTreeSet::new();
+    read_rows(path, &fields, false, |r| {
+        if r.split.as_deref() == Some(split) && !r.labels.is_empty() {
+            labels.extend(r.labels.iter().cloned());
+            items.push(Item {
+                title: r.title,
+                text: r.text,
+                labels: r.labels,
+            });
+        }
+        Ok(())
+    })?;
+    Ok(TestSet {
+        name: name.into(),
+        labels: labels.into_iter().collect(),
+        items,
+    })
+}
+
+/// The three topic test sets of `../shared/data` (see its README).
+pub fn topic_sets(data: &Path) -> Result<Vec<TestSet>, TrainError> {
+    Ok(vec![
+        read_set("bbc", &data.join("bbc/bbc.jsonl"), "topic", "test")?,
+        read_set(
+            "bbc_rss_2022",
+            &data.join("news/bbc_rss_2022.jsonl"),
+            "topic",
+            "test",
+        )?,
+        read_set(
+            "huffpost",
+            &data.join("news/huffpost_2018_2022.jsonl"),
+            "topic",
+            "test",
+        )?,
+    ])
+}
+
+/// The region test sets: Reuters (correct if the top region is any of the row's) and the
+/// regional BBC items of 2022.
+pub fn region_sets(data: &Path) -> Result<Vec<TestSet>, TrainError> {
+    Ok(vec![
+        read_set(
+            "reuters",
+            &data.join("reuters/reuters.jsonl"),
+            "regions",
+            "test",
+        )?,
+        read_set(
+            "bbc_rss_2022",
+            &data.join("news/bbc_rss_2022.jsonl"),
+            "regions",
+            "test",
+        )?,
+    ])
+}
+
+/// Accuracy and the full report of one test set.
+#[derive(Debug, Clone, Serialize)]
+pub struct SetReport {
+    pub name: String,
+    pub labels: Vec<String>,
+    pub report: Report,
+    /// Rows whose truth is world predicted politics, and the reverse.
+    pub world_as_politics: u64,
+    pub politics_as_world: u64,
+}
+
+/// One bin of a reliability diagram.
+#[derive(Debug, Clone, Serialize)]
+pub struct Bin {
+    pub lo: f64,
+    pub hi: f64,
+    pub count: u64,
+    pub confidence: f64,
+    pub accuracy: f64,
+}
+
+/// Calibration of one head's top-1 probability.
+#[derive(Debug, Clone, Serialize)]
+pub struct Calibration {
+    pub head: String,
+    pub rows: u64,
+    pub temperature: f64,
+    pub ece: f64,
+    pub ece_at_temperature_1: f64,
+    pub bins: Vec<Bin>,
+    pub bins_at_temperature_1: Vec<Bin>,
+}
+
+/// Expected calibration error of `(confidence, correct)` pairs over `bins` equal-width bins,
+/// with the bins (for a reliability diagram).
+pub fn ece(pairs: &[(f64, bool)], bins: usize) -> (f64, Vec<Bin>) {
+    let mut acc = vec![(0u64, 0.0f64, 0u64); bins];
+    for &(p, ok) in pairs {
+        let b = ((p * bins as f64) as usize).min(bins - 1);
+        acc[b].0 += 1;
+        acc[b].1 += p;
+        acc[b].2 += ok as u64;
+    }
+    let n = pairs.len().max(1) as f64;
+    let mut total = 0.0;
+    let out = acc
+        .iter()
+        .enumerate()
+        .map(|(i, &(count, conf, ok))| {
+            let c = count.max(1) as f64;
+            let (confidence, accuracy) = (conf / c, ok as f64 / c);
+            total += count as f64 / n * (confidence - accuracy).abs();
+            Bin {
+                lo: i as f64 / bins as f64,
+                hi: (i + 1) as f64 / bins as f64,
+                count,
+                confidence,
+                accuracy,
+            }
+        })
+        .collect();
+    (total, out)
+}
+
+fn options(head: &str, labels: &[String], restrict: bool) -> AnalyzeOptions {
+    AnalyzeOptions {
+        top_k: 1,
+        allowed_labels: if restrict {
+            vec![(head.to_owned(), labels.to_vec())]
+        } else {
+            Vec::new()
+        },
+        ..Default::default()
+    }
+}
+
+/// Top label and its probability for `head`, as the server answers.
+fn top(model: &Model, head: &str, item: &Item, opts: &AnalyzeOptions) -> (String, f64) {
+    let a = model.analyze(&item.title, &item.text, opts);
+    let h = a
+        .heads
+        .iter()
+        .find(|h| h.head == head)
+        .expect("head exists");
+    (h.labels[0].label.clone(), h.labels[0].probability)
+}
+
+/// Scores `head` on each set (restricted to the set's labels when `restrict`) and on their
+/// union; `title_only` sends the title alone as the text.
+pub fn score_sets(
+    model: &Model,
+    head: &str,
+    sets: &[TestSet],
+    restrict: bool,
+    title_only: bool,
+) -> Vec<SetReport> {
+    let all = model
+        .head(head)
+        .map(|h| h.nb.labels.clone())
+        .unwrap_or_default();
+    let mut union = Evaluation::new(all.clone());
+    let mut union_wp = (0, 0);
+    let mut out = Vec::new();
+    for set in sets {
+        let opts = options(head, &set.labels, restrict);
+        let mut ev = Evaluation::new(if restrict {
+            set.labels.clone()
+        } else {
+            all.clone()
+        });
+        let mut wp = (0, 0);
+        for item in &set.items {
+            let (label, _) = if title_only {
+                let t = Item {
+                    title: String::new(),
+                    text: item.title.clone(),
+                    labels: Vec::new(),
+                };
+                top(model, head, &t, &opts)
+            } else {
+                top(model, head, item, &opts)
+            };
+            ev.add(&label, &item.labels);
+            union.add(&label, &item.labels);
+            let truth = item.labels.first().map(String::as_str);
+            wp.0 += (truth == Some("world") && label == "politics") as u64;
+            wp.1 += (truth == Some("politics") && label == "world") as u64;
+        }
+        union_wp.0 += wp.0;
+        union_wp.1 += wp.1;
+        out.push(SetReport {
+            name: set.name.clone(),
+            labels: set.labels.clone(),
+            report: ev.report(),
+            world_as_politics: wp.0,
+            politics_as_world: wp.1,
+        });
+    }
+    if sets.len() > 1 {
+        out.push(SetReport {
+            name: "union".into(),
+            labels: all,
+            report: union.report(),
+            world_as_politics: union_wp.0,
+            politics_as_world: union_wp.1,
+        });
+    }
+    out
+}
+
+/// Calibration of `head` on the union of `sets` (each restricted to its labels when
+/// `restrict`), with the model's temperature and at temperature 1.
+pub fn calibration(model: &Model, head: &str, sets: &[TestSet], restrict: bool) -> Calibration {
+    let mut raw = model.clone();
+    let mut temperature = 1.0;
+    for h in raw.heads.iter_mut().filter(|h| h.name == head) {
+        temperature = h.temperature;
+        h.temperature = 1.0;
+    }
+    let pairs = |m: &Model| -> Vec<(f64, bool)> {
+        sets.iter()
+            .flat_map(|set| {
+                let opts = options(head, &set.labels, restrict);
+                set.items
+                    .iter()
+                    .map(move |item| {
+                        let (label, p) = top(m, head, item, &opts);
+                        (p, item.labels.contains(&label))
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    let calibrated = pairs(model);
+    let (e, bins) = ece(&calibrated, ECE_BINS);
+    let (e1, bins1) = ece(&pairs(&raw), ECE_BINS);
+    Calibration {
+        head: head.into(),
+        rows: calibrated.len() as u64,
+        temperature,
+        ece: e,
+        ece_at_temperature_1: e1,
+        bins,
+        bins_at_temperature_1: bins1,
+    }
+}
+
+/// Leave-one-source-out result for one held-out source.
+#[derive(Debug, Clone, Serialize)]
+pub struct Loso {
+    pub held_out: String,
+    pub trained_on: Vec<String>,
+    pub accuracy: f64,
+    pub macro_f1: f64,
+    pub rows: u64,
+}
+
+/// The topic head's sources in `recipe` as JSON objects (`data` first, then `extra_data`),
+/// each with a `name`.
+fn topic_sources(head: &serde_json::Value) -> Vec<serde_json::Value> {
+    let mut first = serde_json::json!({
+        "data": head["data"],
+        "fields": head["fields"],
+        "weight": head.get("weight").cloned().unwrap_or(1.0.into()),
+        "name": head.get("source_name").cloned().unwrap_or(serde_json::Value::Null),
+    });
+    if first["name"].is_null() {
+        let stem = Path::new(head["data"].as_str().unwrap_or("data"))
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        first["name"] = stem.into();
+    }
+    let mut out = vec![first];
+    if let Some(extra) = head.get("extra_data").and_then(|e| e.as_array()) {
+        out.extend(extra.iter().cloned());
+    }
+    out
+}
+
+/// Retrains the recipe's topic head without each of its sources in turn (everything else as
+/// in the recipe, CV included) and scores it on that source's test set.
+pub fn leave_one_source_out(
+    recipe: &Recipe,
+    sets: &[TestSet],
+    mut progress: impl FnMut(&str),
+) -> Result<Vec<Loso>, TrainError> {
+    let full = serde_json::to_value(recipe).map_err(|e| TrainError::Recipe(e.to_string()))?;
+    let heads = full["heads"].as_array().cloned().unwrap_or_default();
+    let topic = heads
+        .iter()
+        .find(|h| h["name"] == "topic")
+        .ok_or_else(|| TrainError::Recipe("the recipe has no topic head".into()))?;
+    let sources = topic_sources(topic);
+    let mut out = Vec::new();
+    for (i, held) in sources.iter().enumerate() {
+        let name = held["name"].as_str().unwrap_or_default().to_owned();
+        let Some(set) = sets.iter().find(|s| s.name == name) else {
+            continue;
+        };
+        progress(&name);
+        let rest: Vec<&serde_json::Value> = sources
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, s)| s)
+            .collect();
+        let mut h = topic.clone();
+        h["data"] = rest[0]["data"].clone();
+        if !rest[0]["fields"].is_null() {
+            h["fields"] = rest[0]["fields"].clone();
+        }
+        h["weight"] = rest[0]["weight"].clone();
+        h["source_name"] = rest[0]["name"].clone();
+        h["extra_data"] = rest[1..].iter().map(|s| (*s).clone()).collect();
+        if let Some(grid) = topic["source_weight_grid"].as_array() {
+            h["source_weight_grid"] = grid
+                .iter()
+                .map(|w| {
+                    let w = w.as_array().cloned().unwrap_or_default();
+                    w.into_iter()
+                        .enumerate()
+                        .filter(|(j, _)| *j != i)
+                        .map(|(_, x)| x)
+                        .collect::<serde_json::Value>()
+                })
+                .collect();
+        }
+        // Only the topic head, nothing else the recipe trains (cleaner, summary scorer).
+        let mut r = full.clone();
+        r["heads"] = serde_json::Value::Array(vec![h]);
+        r["summary_idf_head"] = serde_json::Value::Null;
+        if let Some(obj) = r.as_object_mut() {
+            for key in ["cleaner", "summary"] {
+                obj.remove(key);
+            }
+        }
+        let r: Recipe = serde_json::from_value(r).map_err(|e| TrainError::Recipe(e.to_string()))?;
+        let trained = train::train(&r)?;
+        let rep = &score_sets(
+            &trained.model,
+            "topic",
+            std::slice::from_ref(set),
+            true,
+            false,
+        )[0];
+        out.push(Loso {
+            held_out: name,
+            trained_on: rest
+                .iter()
+                .map(|s| s["name"].as_str().unwrap_or_default().to_owned())
+                .collect(),
+            accuracy: rep.report.accuracy,
+            macro_f1: rep.report.macro_f1,
+            rows: rep.report.rows,
+        });
+    }
+    Ok(out)
+}
+
+/// Everything `lede-eval topics` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct TopicsReport {
+    pub model: String,
+    pub sets: Vec<SetReport>,
+    pub title_only: Vec<SetReport>,
+    pub region_sets: Vec<SetReport>,
+    pub calibration: Vec<Calibration>,
+    pub loso: Vec<Loso>,
+}
+
+/// Peer figures from `bench/peers_topics.py` (only what the gate needs).
+#[derive(Debug, Clone, Default)]
+pub struct Peers {
+    /// Best peer accuracy (%) per test set, with the peer's name.
+    pub best: BTreeMap<String, (String, f64)>,
+    /// Best peer LOSO accuracy (%) per held-out source.
+    pub best_loso: BTreeMap<String, (String, f64)>,
+}
+
+/// Reads the peers' JSON.
+pub fn read_peers(path: &Path) -> Result<Peers, TrainError> {
+    let s = std::fs::read_to_string(path).map_err(|error| TrainError::Io {
+        path: path.to_path_buf(),
+        error,
+    })?;
+    let v: serde_json::Value = serde_json::from_str(&s).map_err(|e| TrainError::Input {
+        path: PathBuf::from(path),
+        what: e.to_string(),
+    })?;
+    let mut peers = Peers::default();
+    let empty = serde_json::Map::new();
+    for (name, p) in v["peers"].as_object().unwrap_or(&empty) {
+        let take = |into: &mut BTreeMap<String, (String, f64)>, key: &str, acc: f64| {
+            if into.get(key).is_none_or(|(_, a)| acc > *a) {
+                into.insert(key.to_owned(), (name.clone(), acc));
+            }
+        };
+        for (set, r) in p["sets"].as_object().unwrap_or(&empty) {
+            if let Some(a) = r["accuracy"].as_f64() {
+                take(&mut peers.best, set, a);
+            }
+        }
+        for (set, a) in p["loso"].as_object().unwrap_or(&empty) {
+            if let Some(a) = a.as_f64() {
+                take(&mut peers.best_loso, set, a);
+            }
+        }
+    }
+    Ok(peers)
+}
+
+/// The floors of issue #12 against the peers: each test set's accuracy >= the best peer's;
+/// LOSO >= the best peer in at least two of the three sources. Returns the failures.
+pub fn gate(report: &TopicsReport, peers: &Peers) -> Vec<String> {
+    let mut fails = Vec::new();
+    for s in &report.sets {
+        if let Some((peer, best)) = peers.best.get(&s.name) {
+            let acc = s.report.accuracy * 100.0;
+            if acc + 1e-9 < *best {
+                fails.push(format!(
+                    "topic {}: accuracy {acc:.2}% is below {peer}'s {best:.2}%",
+                    s.name
+                ));
+            }
+        }
+    }
+    let compared: Vec<bool> = report
+        .loso
+        .iter()
+        .filter_map(|l| {
+            peers
+                .best_loso
+                .get(&l.held_out)
+                .map(|(_, best)| l.accuracy * 100.0 + 1e-9 >= *best)
+        })
+        .collect();
+    if !compared.is_empty() && compared.iter().filter(|&&w| w).count() < 2.min(compared.len()) {
+        fails.push(format!(
+            "leave-one-source-out: at or above the best peer on {} of {} sources (floor: 2)",
+            compared.iter().filter(|&&w| w).count(),
+            compared.len()
+        ));
+    }
+    fails
+}
+
+/// A plain-text rendering for terminals and CI logs.
+pub fn to_text(r: &TopicsReport, peers: Option<&Peers>) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let _ = writeln!(s, "model {}", r.model);
+    let _ = writeln!(
+        s,
+        "== topic, restricted-label accuracy / macro-F1 (each set over its own labels)"
+    );
+    let peer = |set: &str, loso: bool| -> String {
+        let m = peers.map(|p| if loso { &p.best_loso } else { &p.best });
+        match m.and_then(|m| m.get(set)) {
+            Some((n, a)) => format!("  best peer {n} {a:.2}%"),
+            None => String::new(),
+        }
+    };
+    for x in &r.sets {
+        let _ = writeln!(
+            s,
+            "{:<14} rows {:>5}  accuracy {:>6.2}%  macro-F1 {:>6.2}  world->politics {:>3}  politics->world {:>3}{}",
+            x.name,
+            x.report.rows,
+            x.report.accuracy * 100.0,
+            x.report.macro_f1 * 100.0,
+            x.world_as_politics,
+            x.politics_as_world,
+            peer(&x.name, false)
+        );
+    }
+    if let Some(u) = r.sets.iter().find(|x| x.name == "union") {
+        let _ = writeln!(
+            s,
+            "-- union: per desk and confusion\n{}",
+            u.report.to_text()
+        );
+    }
+    let _ = writeln!(s, "== topic, title only (headline sent as the text)");
+    for x in &r.title_only {
+        let _ = writeln!(
+            s,
+            "{:<14} rows {:>5}  accuracy {:>6.2}%  macro-F1 {:>6.2}",
+            x.name,
+            x.report.rows,
+            x.report.accuracy * 100.0,
+            x.report.macro_f1 * 100.0
+        );
+    }
+    let _ = writeln!(
+        s,
+        "== region (correct if the top region is one of the row's)"
+    );
+    for x in &r.region_sets {
+        let _ = writeln!(
+            s,
+            "{:<14} rows {:>5}  accuracy {:>6.2}%  macro-F1 {:>6.2}",
+            x.name,
+            x.report.rows,
+            x.report.accuracy * 100.0,
+            x.report.macro_f1 * 100.0
+        );
+    }
+    let _ = writeln!(
+        s,
+        "== calibration: expected calibration error ({ECE_BINS} bins) of the top-1 probability"
+    );
+    for c in &r.calibration {
+        let _ = writeln!(
+            s,
+            "{:<8} rows {:>5}  temperature {:.3}  ECE {:.4} (at temperature 1: {:.4})",
+            c.head, c.rows, c.temperature, c.ece, c.ece_at_temperature_1
+        );
+    }
+    let _ = writeln!(
+        s,
+        "== leave one source out (topic head retrained without it)"
+    );
+    for l in &r.loso {
+        let _ = writeln!(
+            s,
+            "held out {:<14} trained on {:<28} rows {:>5}  accuracy {:>6.2}%  macro-F1 {:>6.2}{}",
+            l.held_out,
+            l.trained_on.join("+"),
+            l.rows,
+            l.accuracy * 100.0,
+            l.macro_f1 * 100.0,
+            peer(&l.held_out, true)
+        );
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ece_of_perfect_and_overconfident_predictions() {
+        // Confidence equal to accuracy in each bin: ECE 0.
+        let mut pairs = vec![(0.75, true), (0.75, true), (0.75, true), (0.75, false)];
+        let (e, bins) = ece(&pairs, 15);
+        assert!(e.abs() < 1e-12, "{e}");
+        assert_eq!(bins.iter().map(|b| b.count).sum::<u64>(), 4);
+        // Always 0.99 sure, right half the time: ECE 0.49.
+        pairs = vec![(0.99, true), (0.99, false)];
+        assert!((ece(&pairs, 15).0 - 0.49).abs() < 1e-12);
+        // Probability 1 falls in the last bin, not out of range.
+        assert_eq!(ece(&[(1.0, true)], 15).1[14].count, 1);
+    }
+}
