@@ -108,7 +108,14 @@ fn index_matches_vectorizers() {
         let cleaned = lede::text::clean(text, Some("A title"));
         let terms = lede::text::document_terms(&m.analyzer, "A title", text, &cleaned);
         for (head, out) in m.heads.iter().zip(&a.heads) {
-            let p = head.nb.probabilities(&head.vectorizer.transform(&terms));
+            // Served probabilities are the softmax at the head's fitted temperature.
+            let jll: Vec<f64> = head
+                .nb
+                .jll(&head.vectorizer.transform(&terms))
+                .iter()
+                .map(|v| v / head.temperature)
+                .collect();
+            let p = lede::classify::softmax(&jll);
             for l in &out.labels {
                 let i = head.nb.labels.iter().position(|x| *x == l.label).unwrap();
                 assert!(

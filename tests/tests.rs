@@ -10,4 +10,5 @@ mod process;
 mod regions;
 mod server;
 mod tls;
+mod topics;
 mod training;
