@@ -1,5 +1,6 @@
 """Plots for docs/benchmarks.md: the confusion matrices of both heads (from lede-eval's JSON
-reports) and gRPC throughput/latency by concurrency (from bench/grpc.sh's table).
+reports), reliability diagrams of both heads before and after temperature scaling (from
+`lede-eval topics --json`), and gRPC throughput/latency by concurrency (bench/grpc.sh's table).
 
 usage: python bench/plots.py EVAL_DIR GRPC_TABLE_MD OUT_DIR
 """
@@ -35,6 +36,28 @@ def confusion(report_path, title, out):
     plt.close(fig)
 
 
+def reliability(topics_path, out):
+    cal = json.load(open(topics_path))["calibration"]
+    fig, axes = plt.subplots(1, len(cal), figsize=(5 * len(cal), 4.5))
+    for ax, c in zip(axes, cal):
+        ax.plot([0, 1], [0, 1], color="grey", lw=1, ls="--", label="perfect")
+        for key, name, ece in (("bins_at_temperature_1", "temperature 1", c["ece_at_temperature_1"]),
+                               ("bins", f"temperature {c['temperature']:.2f}", c["ece"])):
+            pts = [(b["confidence"], b["accuracy"], b["count"]) for b in c[key] if b["count"] > 0]
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=f"{name}: ECE {ece:.3f}")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_xlabel("top-1 probability (mean per bin)")
+        ax.set_ylabel("accuracy")
+        ax.set_title(f"{c['head']} ({c['rows']} test rows, 15 bins)")
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper left")
+    fig.suptitle("Reliability: naive Bayes probabilities before and after temperature scaling")
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
 def grpc(table_path, out):
     rows = re.findall(r"\| (\w+) \| (\d+) \| ([\d,]+) \| ([\d.]+) \| ([\d.]+) \|", open(table_path).read())
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
@@ -57,7 +80,11 @@ def grpc(table_path, out):
 if __name__ == "__main__":
     ev, table, out = sys.argv[1], sys.argv[2], sys.argv[3]
     os.makedirs(out, exist_ok=True)
-    confusion(os.path.join(ev, "topic.json"), "topic (bbc test)", os.path.join(out, "confusion-topic.png"))
+    topics = json.load(open(os.path.join(ev, "topics.json")))
+    union = next(x for x in topics["sets"] if x["name"] == "union")
+    json.dump(union["report"], open(os.path.join(ev, "topic.json"), "w"))
+    confusion(os.path.join(ev, "topic.json"), "topic (union of 3 test sets)", os.path.join(out, "confusion-topic.png"))
+    reliability(os.path.join(ev, "topics.json"), os.path.join(out, "reliability.png"))
     confusion(os.path.join(ev, "region.json"), "region (reuters test)", os.path.join(out, "confusion-region.png"))
     grpc(table, os.path.join(out, "grpc.png"))
     print("wrote", ", ".join(sorted(os.listdir(out))))

@@ -459,16 +459,20 @@ pub fn read_peers(path: &Path) -> Result<Peers, TrainError> {
 }
 
 /// The floors of issue #12 against the peers: each test set's accuracy >= the best peer's;
-/// LOSO >= the best peer in at least two of the three sources. Returns the failures.
-pub fn gate(report: &TopicsReport, peers: &Peers) -> Vec<String> {
+/// LOSO >= the best peer in at least two of the three sources. Returns the unmet floors, each
+/// with the test set it concerns ("loso" for the leave-one-source-out floor).
+pub fn gate(report: &TopicsReport, peers: &Peers) -> Vec<(String, String)> {
     let mut fails = Vec::new();
     for s in &report.sets {
         if let Some((peer, best)) = peers.best.get(&s.name) {
             let acc = s.report.accuracy * 100.0;
             if acc + 1e-9 < *best {
-                fails.push(format!(
-                    "topic {}: accuracy {acc:.2}% is below {peer}'s {best:.2}%",
-                    s.name
+                fails.push((
+                    s.name.clone(),
+                    format!(
+                        "topic {}: accuracy {acc:.2}% is below {peer}'s {best:.2}%",
+                        s.name
+                    ),
                 ));
             }
         }
@@ -484,10 +488,13 @@ pub fn gate(report: &TopicsReport, peers: &Peers) -> Vec<String> {
         })
         .collect();
     if !compared.is_empty() && compared.iter().filter(|&&w| w).count() < 2.min(compared.len()) {
-        fails.push(format!(
-            "leave-one-source-out: at or above the best peer on {} of {} sources (floor: 2)",
-            compared.iter().filter(|&&w| w).count(),
-            compared.len()
+        fails.push((
+            "loso".to_owned(),
+            format!(
+                "leave-one-source-out: at or above the best peer on {} of {} sources (floor: 2)",
+                compared.iter().filter(|&&w| w).count(),
+                compared.len()
+            ),
         ));
     }
     fails
