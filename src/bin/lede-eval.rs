@@ -227,19 +227,25 @@ fn run() -> Result<()> {
             allow_below,
         } => {
             use lede::eval::topics;
+            if model.head("topic").is_none() {
+                bail!("the model has no topic head");
+            }
             let sets = topics::topic_sets(&data)?;
-            let regions = topics::region_sets(&data)?;
             let mut report = topics::TopicsReport {
                 model: model.meta.version.clone(),
                 sets: topics::score_sets(&model, "topic", &sets, true, false),
                 title_only: topics::score_sets(&model, "topic", &sets[1..], true, true),
-                region_sets: topics::score_sets(&model, "region", &regions, false, false),
-                calibration: vec![
-                    topics::calibration(&model, "topic", &sets, true),
-                    topics::calibration(&model, "region", &regions, false),
-                ],
+                region_sets: Vec::new(),
+                calibration: vec![topics::calibration(&model, "topic", &sets, true)],
                 loso: Vec::new(),
             };
+            if model.head("region").is_some() {
+                let regions = topics::region_sets(&data)?;
+                report.region_sets = topics::score_sets(&model, "region", &regions, false, false);
+                report
+                    .calibration
+                    .push(topics::calibration(&model, "region", &regions, false));
+            }
             if let Some(r) = recipe {
                 let r = lede::train::Recipe::load(&r)?;
                 report.loso = topics::leave_one_source_out(&r, &sets, |name| {

@@ -207,12 +207,46 @@ fn model_card(recipe: &Recipe, trained: &train::Trained, command: &str) -> Strin
         if let Some(hr) = recipe.heads.iter().find(|r| r.name == h.name) {
             s += &format!("- Multi-label rows: {:?}\n", hr.multi_label);
             if hr.cv_folds > 1 {
+                let weights = if hr.source_weight_grid.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " and source weights from {:?} ({} candidates)",
+                        hr.source_weight_grid,
+                        hr.source_weight_grid.len()
+                    )
+                };
                 s += &format!(
-                    "- Alpha chosen by {}-fold cross-validation on the training rows from {:?} (best macro-F1 {:.4}, accuracy {:.4})\n",
+                    "- Alpha chosen by {}-fold cross-validation on the training rows from {:?}{weights}, maximising {:?} (macro-F1 {:.4}, accuracy {:.4}; each source's rows scored over that source's labels)\n",
                     hr.cv_folds,
                     hr.alpha_grid,
+                    hr.cv_metric,
                     h.metrics.get("cv_macro_f1").copied().unwrap_or(f64::NAN),
                     h.metrics.get("cv_accuracy").copied().unwrap_or(f64::NAN)
+                );
+            }
+            if let Some(t) = h.metrics.get("temperature") {
+                s += &format!(
+                    "- Probabilities calibrated: softmax temperature {t:.4}, fitted on the out-of-fold predictions of that cross-validation (`lede-eval topics` reports the expected calibration error)\n"
+                );
+            }
+            let sourced: Vec<(&String, &f64)> = h
+                .metrics
+                .iter()
+                .filter(|(k, _)| k.ends_with(".weight"))
+                .collect();
+            for (k, w) in sourced {
+                let name = k.trim_end_matches(".weight");
+                let get = |m: &str| {
+                    h.metrics
+                        .get(&format!("{name}.{m}"))
+                        .copied()
+                        .unwrap_or(f64::NAN)
+                };
+                s += &format!(
+                    "- Source `{name}`: weight {w}; held-out accuracy {:.2}%, macro-F1 {:.2} over its own labels\n",
+                    100.0 * get("accuracy"),
+                    100.0 * get("macro_f1")
                 );
             }
             for g in &hr.gazetteers {
