@@ -3,8 +3,10 @@
 //!
 //! - [`shingle`]: the Article Extraction Benchmark's text-extraction metric (4-word shingles).
 //! - [`aeb`]: loading the benchmark's pages (rendered text, HTML, ground truth).
+//! - [`html`]: HTML extraction (+ cleaning) on the benchmark's pages: `lede-eval aeb-html`.
 
 pub mod aeb;
+pub mod html;
 pub mod shingle;
 
 /// Errors of reading evaluation data. Each names the file.
