@@ -56,6 +56,7 @@ async fn classify_returns_ranked_probabilities() {
             top_k: 0,
             explain: true,
             skip_cleaning: false,
+            html: Vec::new(),
         })
         .await
         .unwrap()

@@ -77,8 +77,15 @@ pub fn kept(text: &str, removed: &[Removed]) -> String {
 }
 
 /// Extracts and cleans one page as the server does; the title is the page's headline (what the
-/// server uses when the request has none).
-pub fn run_page(model: &Model, id: &str, bytes: &[u8], cfg: &ExtractConfig) -> PageRun {
+/// server uses when the request has none). `html_clean`: clean as served
+/// ([`html::clean`]); false: with the plain-text rules, every removal kept (for the CV).
+pub fn run_page(
+    model: &Model,
+    id: &str,
+    bytes: &[u8],
+    cfg: &ExtractConfig,
+    html_clean: bool,
+) -> PageRun {
     let t0 = Instant::now();
     let page = html::extract_with(bytes, cfg);
     let extract_ms = t0.elapsed().as_secs_f64() * 1e3;
@@ -86,7 +93,7 @@ pub fn run_page(model: &Model, id: &str, bytes: &[u8], cfg: &ExtractConfig) -> P
         Ok(p) => {
             let opts = AnalyzeOptions {
                 clean: true,
-                html: true,
+                html: html_clean,
                 classify: false,
                 summary: None,
                 ..AnalyzeOptions::default()
@@ -138,7 +145,7 @@ pub fn evaluate(model: &Model, dir: &Path, cv: bool) -> Result<Report, EvalError
     let runs: Vec<PageRun> = pages
         .iter()
         .zip(&htmls)
-        .map(|(p, h)| run_page(model, &p.id, h, &cfg))
+        .map(|(p, h)| run_page(model, &p.id, h, &cfg, true))
         .collect();
     let score = |f: &dyn Fn(&PageRun) -> &str| {
         shingle::average(
@@ -199,7 +206,7 @@ fn grouped_cv(model: &Model, pages: &[AebPage], htmls: &[Vec<u8>]) -> String {
         let runs: Vec<PageRun> = pages
             .iter()
             .zip(htmls)
-            .map(|(p, h)| run_page(model, &p.id, h, &cfg))
+            .map(|(p, h)| run_page(model, &p.id, h, &cfg, false))
             .collect();
         for keep_related in [false, true] {
             cands.push(format!("{name} keep_related_headlines={keep_related}"));
