@@ -23,6 +23,11 @@ const PARAGRAPHS: [&str; 5] = [
 /// A page around the article: navigation, a figure with a caption, a related list, a footer.
 fn page(head: &str) -> String {
     let body: String = PARAGRAPHS.iter().map(|p| format!("<p>{p}</p>\n")).collect();
+    page_with(head, &body)
+}
+
+/// [`page`] with another article body.
+fn page_with(head: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"fr\"><head>{head}<title>Café chain profits double | Example News</title>\
          <meta property=\"og:site_name\" content=\"Example News\"><meta name=\"author\" content=\"Jeanne Dupré\">\
@@ -191,6 +196,23 @@ async fn oversize_deep_script_only_and_binary_pages() {
     let e = status(c.analyze(analyze_html(big)).await);
     assert_eq!(e.code(), Code::ResourceExhausted);
     assert!(e.message().contains("--max-html-bytes"), "{}", e.message());
+
+    // A page within --max-html-bytes whose article text is over --max-text-bytes.
+    let (s3, mut c3) = server(ServerConfig {
+        max_text_bytes: 10_000,
+        ..default_config()
+    })
+    .await;
+    let long: String = (0..200)
+        .map(|i| format!("<p>{} {i}</p>", PARAGRAPHS[i % 5]))
+        .collect();
+    let e = status(
+        c3.analyze(analyze_html(page_with("", &long).into_bytes()))
+            .await,
+    );
+    assert_eq!(e.code(), Code::ResourceExhausted);
+    assert!(e.message().contains("article text"), "{}", e.message());
+    s3.stop().await.unwrap();
 
     // 100k nested divs (0.6 MB): refused quickly, no stack overflow.
     let n = 100_000;

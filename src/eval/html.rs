@@ -171,25 +171,28 @@ pub fn evaluate(model: &Model, dir: &Path, cv: bool) -> Result<Report, EvalError
 }
 
 /// The configurations the cross-validation chooses from: elements dropped before extraction x
-/// candidate selection.
+/// link-only blocks dropped x candidate selection.
 pub fn candidates() -> Vec<(String, ExtractConfig)> {
     let mut out = Vec::new();
-    for drop in ["", "figcaption", "figure", "figure, aside"] {
-        for (sel, sname) in [
-            (CandidateSelectMode::Readability, "readability"),
-            (CandidateSelectMode::DomSmoothie, "dom_smoothie"),
-        ] {
-            let base = ExtractConfig::default();
-            out.push((
-                format!("drop={drop:?} select={sname}"),
-                ExtractConfig {
-                    readability: dom_smoothie::Config {
-                        candidate_select_mode: sel,
-                        ..base.readability
+    for drop in ["", "figcaption", "figure, aside"] {
+        for link_blocks in ["", "li", "li, p, h2, h3, h4, h5, h6"] {
+            for (sel, sname) in [
+                (CandidateSelectMode::Readability, "readability"),
+                (CandidateSelectMode::DomSmoothie, "dom_smoothie"),
+            ] {
+                let base = ExtractConfig::default();
+                out.push((
+                    format!("drop={drop:?} link_blocks={link_blocks:?} select={sname}"),
+                    ExtractConfig {
+                        readability: dom_smoothie::Config {
+                            candidate_select_mode: sel,
+                            ..base.readability
+                        },
+                        drop,
+                        link_blocks,
                     },
-                    drop,
-                },
-            ));
+                ));
+            }
         }
     }
     out

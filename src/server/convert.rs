@@ -196,8 +196,10 @@ impl DocRequest {
 
     /// With `html`: decodes the page and extracts its article (CPU work: call it on the
     /// analysis threads). The text then replaces `text`; a missing title becomes the page's
-    /// headline. Without `html`, nothing to do.
-    pub fn extract(&mut self) -> Result<(), ServiceError> {
+    /// headline. The article text is held to the same limit as a plain `text` (it is returned
+    /// in the response, and clients' default receive limit is 4 MiB). Without `html`, nothing
+    /// to do.
+    pub fn extract(&mut self, limits: Limits) -> Result<(), ServiceError> {
         let Some(bytes) = self.html.take() else {
             return Ok(());
         };
@@ -206,6 +208,13 @@ impl DocRequest {
             meta,
             encoding,
         } = crate::text::html::extract(&bytes).map_err(ServiceError::Html)?;
+        if text.len() > limits.max_text_bytes {
+            return Err(ServiceError::TooLarge {
+                field: "html (its article text)",
+                bytes: text.len(),
+                limit: limits.max_text_bytes,
+            });
+        }
         if self.title.trim().is_empty() {
             self.title = meta.headline.clone();
         }

@@ -60,11 +60,12 @@ impl Service {
         // instead of spending CPU on an answer nobody will read.
         let abandoned = Arc::new(AtomicBool::new(false));
         let _guard = SetOnDrop(abandoned.clone());
+        let limits = self.limits();
         tokio::task::spawn_blocking(move || {
             if abandoned.load(Ordering::Relaxed) {
                 return None;
             }
-            if let Err(e) = req.extract() {
+            if let Err(e) = req.extract(limits) {
                 return Some(Err(e));
             }
             let a = model.analyze(&req.title, &req.text, &req.options);
