@@ -153,6 +153,13 @@ fn config(a: &Args) -> Result<(SocketAddr, ServerConfig)> {
             bail!("--{flag} must be at least 1");
         }
     }
+    if a.max_html_bytes >= a.max_request_bytes {
+        tracing::warn!(
+            "--max-html-bytes ({}) is not below --max-request-bytes ({}): pages near the HTML limit will be refused as too-large messages (OUT_OF_RANGE)",
+            a.max_html_bytes,
+            a.max_request_bytes
+        );
+    }
     let read = |p: &PathBuf, what: &str| {
         std::fs::read(p).with_context(|| format!("cannot read the TLS {what} {}", p.display()))
     };
