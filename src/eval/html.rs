@@ -171,18 +171,24 @@ pub fn evaluate(model: &Model, dir: &Path, cv: bool) -> Result<Report, EvalError
 }
 
 /// The configurations the cross-validation chooses from: elements dropped before extraction x
-/// link-only blocks dropped x candidate selection.
+/// link-only blocks dropped (which blocks, above which link share) x candidate selection.
 pub fn candidates() -> Vec<(String, ExtractConfig)> {
     let mut out = Vec::new();
     for drop in ["", "figcaption", "figure, aside"] {
-        for link_blocks in ["", "li", "li, p, h2, h3, h4, h5, h6"] {
+        for (link_blocks, share) in [
+            ("", 1.0),
+            ("li", 0.8),
+            ("li, p, h2, h3, h4, h5, h6", 0.5),
+            ("li, p, h2, h3, h4, h5, h6", 0.8),
+            ("li, p, h2, h3, h4, h5, h6", 1.0),
+        ] {
             for (sel, sname) in [
                 (CandidateSelectMode::Readability, "readability"),
                 (CandidateSelectMode::DomSmoothie, "dom_smoothie"),
             ] {
                 let base = ExtractConfig::default();
                 out.push((
-                    format!("drop={drop:?} link_blocks={link_blocks:?} select={sname}"),
+                    format!("drop={drop:?} link_blocks={link_blocks:?}@{share} select={sname}"),
                     ExtractConfig {
                         readability: dom_smoothie::Config {
                             candidate_select_mode: sel,
@@ -190,6 +196,7 @@ pub fn candidates() -> Vec<(String, ExtractConfig)> {
                         },
                         drop,
                         link_blocks,
+                        max_link_share: share,
                     },
                 ));
             }

@@ -239,14 +239,13 @@ pub struct ExtractConfig {
     /// Elements removed before Readability runs (a CSS selector; empty = none).
     pub drop: &'static str,
     /// Blocks (a CSS selector; empty = none) removed before Readability runs when nearly all
-    /// their text is link text ([`MAX_LINK_SHARE`]): lists of related stories, tag clouds,
+    /// their text is link text (see `max_link_share`): lists of related stories, tag clouds,
     /// "read more" lines. Inside an article, lists of facts (dates, ingredients) carry no links.
     pub link_blocks: &'static str,
+    /// Share of a block's (non-white-space) characters inside links at or above which
+    /// `link_blocks` removes it (0 < share <= 1).
+    pub max_link_share: f64,
 }
-
-/// Share of a block's (non-white-space) characters inside links above which
-/// [`ExtractConfig::link_blocks`] removes it.
-pub const MAX_LINK_SHARE: f64 = 0.8;
 
 impl Default for ExtractConfig {
     /// What Lede serves with: formatted text (block elements end lines, which [`extract`] turns
@@ -264,6 +263,7 @@ impl Default for ExtractConfig {
             },
             drop: "figure, aside",
             link_blocks: "li, p, h2, h3, h4, h5, h6",
+            max_link_share: 0.8,
         }
     }
 }
@@ -297,7 +297,7 @@ pub fn extract_str(html: &str, cfg: &ExtractConfig) -> Result<(String, PageMeta)
         for block in r.doc.select(cfg.link_blocks).iter() {
             let all = chars(&block.text());
             let linked = chars(&block.select("a").text());
-            if all > 0 && linked as f64 >= MAX_LINK_SHARE * all as f64 {
+            if all > 0 && linked as f64 >= cfg.max_link_share * all as f64 {
                 block.remove();
             }
         }
