@@ -43,3 +43,12 @@ $E summarize --data "$DATA/bbc/bbc.jsonl" --sentences 3 --out "$OUT/summaries-3.
 "$VENV/bin/python" bench/rouge.py "$OUT/summaries-3.jsonl"
 $E summarize --data "$DATA/bbc/bbc.jsonl" --sentences 3 --lead --out "$OUT/lead-3.jsonl"
 "$VENV/bin/python" bench/rouge.py "$OUT/lead-3.jsonl"
+echo "== HTML in: Article Extraction Benchmark pages (floor: trafilatura extract without comments, same run; issue #11)"
+if [ -d "$DATA/aeb/html" ]; then
+  "$VENV/bin/pip" install -q trafilatura==2.3.1 justext
+  "$VENV/bin/python" bench/peers_aeb.py "$DATA/aeb" --json "$OUT/aeb-peers.json"
+  FLOOR=$("$VENV/bin/python" -c "import json; print(next(v['f1'] for k, v in json.load(open('$OUT/aeb-peers.json')).items() if k.endswith('no comments')))")
+  $E aeb-html --data "$DATA/aeb" --out "$OUT/aeb-html.json" $(g --gate --floor "$FLOOR")
+  # The same outputs scored by the Python port of the metric: must print the same figures.
+  "$VENV/bin/python" bench/peers_aeb.py "$DATA/aeb" --lede "$OUT/aeb-html.json" --lede-only
+fi

@@ -57,6 +57,7 @@ async fn classify_returns_ranked_probabilities() {
             explain: true,
             skip_cleaning: false,
             allowed_labels: Default::default(),
+            html: Vec::new(),
         })
         .await
         .unwrap()

@@ -129,6 +129,25 @@ enum Cmd {
         #[arg(long)]
         verbose: bool,
     },
+    /// Article Extraction Benchmark on raw HTML: shingle F1 of dom_smoothie alone and with
+    /// Lede's cleaning (as served), time per page (see lede::eval::html).
+    AebHtml {
+        /// The benchmark directory (ground-truth.json, rendered.jsonl, html/).
+        #[arg(long)]
+        data: PathBuf,
+        /// Also cross-validate the dom_smoothie configuration choice, grouped by site.
+        #[arg(long)]
+        cv: bool,
+        /// Write Lede's outputs (JSON) here, for bench/peers_aeb.py --lede.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Exit non-zero if the served F1 is below --floor.
+        #[arg(long)]
+        gate: bool,
+        /// The floor for --gate (trafilatura's F1 on the same pages).
+        #[arg(long, default_value_t = lede::eval::html::TRAFILATURA_F1)]
+        floor: f64,
+    },
 }
 
 fn wanted(split: &str, row_split: Option<&str>) -> bool {
@@ -480,6 +499,26 @@ fn run() -> Result<()> {
             );
             if min_kept.is_some_and(|m| pct < m) {
                 bail!("gate: cleaning kept {pct:.2}% < {:.2}%", min_kept.unwrap());
+            }
+        }
+        Cmd::AebHtml {
+            data,
+            cv,
+            out,
+            gate,
+            floor,
+        } => {
+            let report = lede::eval::html::evaluate(&model, &data, cv)?;
+            print!("{}", report.to_text());
+            if let Some(p) = out {
+                std::fs::write(&p, report.outputs_json().to_string())
+                    .with_context(|| format!("writing {}", p.display()))?;
+            }
+            if gate && report.served.f1 < floor {
+                bail!(
+                    "gate: served F1 {:.3} is below {floor:.3}",
+                    report.served.f1
+                );
             }
         }
     }

@@ -24,12 +24,16 @@ struct Args {
     /// working directory, then to the binary (../../models/default), then /models/default.
     #[arg(long, env = "LEDE_MODEL")]
     model: Option<PathBuf>,
-    /// Largest gRPC request message, bytes.
-    #[arg(long, env = "LEDE_MAX_REQUEST_BYTES", default_value_t = 4 << 20)]
+    /// Largest gRPC request message, bytes (bigger: OUT_OF_RANGE). The default leaves room for
+    /// a page of --max-html-bytes plus title and framing; keep it above --max-html-bytes.
+    #[arg(long, env = "LEDE_MAX_REQUEST_BYTES", default_value_t = 5 << 20)]
     max_request_bytes: usize,
     /// Largest article text, bytes (bigger: RESOURCE_EXHAUSTED).
     #[arg(long, env = "LEDE_MAX_TEXT_BYTES", default_value_t = 1 << 20)]
     max_text_bytes: usize,
+    /// Largest raw HTML page (the `html` field), bytes (bigger: RESOURCE_EXHAUSTED).
+    #[arg(long, env = "LEDE_MAX_HTML_BYTES", default_value_t = 4 << 20)]
+    max_html_bytes: usize,
     /// Most items in one AnalyzeStream call.
     #[arg(long, env = "LEDE_MAX_STREAM_ITEMS", default_value_t = 100_000)]
     max_stream_items: usize,
@@ -141,12 +145,20 @@ fn config(a: &Args) -> Result<(SocketAddr, ServerConfig)> {
     for (v, flag) in [
         (a.max_request_bytes, "max-request-bytes"),
         (a.max_text_bytes, "max-text-bytes"),
+        (a.max_html_bytes, "max-html-bytes"),
         (a.max_stream_items, "max-stream-items"),
         (a.max_concurrent_calls, "max-concurrent-calls"),
     ] {
         if v == 0 {
             bail!("--{flag} must be at least 1");
         }
+    }
+    if a.max_html_bytes >= a.max_request_bytes {
+        tracing::warn!(
+            "--max-html-bytes ({}) is not below --max-request-bytes ({}): pages near the HTML limit will be refused as too-large messages (OUT_OF_RANGE)",
+            a.max_html_bytes,
+            a.max_request_bytes
+        );
     }
     let read = |p: &PathBuf, what: &str| {
         std::fs::read(p).with_context(|| format!("cannot read the TLS {what} {}", p.display()))
@@ -170,6 +182,7 @@ fn config(a: &Args) -> Result<(SocketAddr, ServerConfig)> {
             model_path,
             max_request_bytes: a.max_request_bytes,
             max_text_bytes: a.max_text_bytes,
+            max_html_bytes: a.max_html_bytes,
             max_stream_items: a.max_stream_items,
             max_concurrent_calls: a.max_concurrent_calls,
             default_deadline: secs(a.default_deadline_secs, "default-deadline-secs")?,

@@ -3,10 +3,12 @@
 //!
 //! - [`shingle`]: the Article Extraction Benchmark's text-extraction metric (4-word shingles).
 //! - [`aeb`]: loading the benchmark's pages (rendered text, HTML, ground truth).
+//! - [`html`]: HTML extraction (+ cleaning) on the benchmark's pages: `lede-eval aeb-html`.
 //! - [`topics`]: seven-desk topic accuracy over each test set's own labels, calibration (ECE),
 //!   title-only input and leave-one-source-out.
 
 pub mod aeb;
+pub mod html;
 pub mod shingle;
 pub mod topics;
 

@@ -21,6 +21,9 @@ pub type SummaryOrder = Order;
 pub struct AnalyzeOptions {
     /// Remove repeated content and site chrome before anything else. Default: true.
     pub clean: bool,
+    /// The text was extracted from HTML by [`text::html::extract`]: clean it with
+    /// [`text::html::clean`] (keeps the article's own lists). Default: false.
+    pub html: bool,
     /// Run the classification heads.
     pub classify: bool,
     /// Labels per head to return (already validated by the caller, >= 1).
@@ -39,6 +42,7 @@ impl Default for AnalyzeOptions {
     fn default() -> Self {
         AnalyzeOptions {
             clean: true,
+            html: false,
             classify: true,
             top_k: 3,
             evidence: 0,
@@ -112,8 +116,11 @@ impl Model {
     /// Cleans, classifies and/or summarises one document. Never fails: every input gets an
     /// answer (an empty document gets uniform-prior predictions and an empty summary).
     pub fn analyze(&self, title: &str, text: &str, opts: &AnalyzeOptions) -> Analysis {
-        let cleaned = if opts.clean {
-            text::clean(text, Some(title).filter(|t| !t.trim().is_empty()))
+        let title_opt = Some(title).filter(|t| !t.trim().is_empty());
+        let cleaned = if opts.clean && opts.html {
+            text::html::clean(text, title_opt)
+        } else if opts.clean {
+            text::clean(text, title_opt)
         } else if opts.summary.is_some() {
             text::no_clean(text)
         } else {

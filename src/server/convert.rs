@@ -5,6 +5,7 @@
 
 use crate::model::{Analysis, AnalyzeOptions, HeadOutput, LabelScore, SummaryOptions};
 use crate::summarize::{Length, Order};
+use crate::text::html::PageMeta;
 use crate::text::Removed as RemovedSpan;
 
 use super::error::ServiceError;
@@ -27,15 +28,50 @@ pub const MAX_TITLE_BYTES: usize = 64 * 1024;
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub max_text_bytes: usize,
+    pub max_html_bytes: usize,
 }
 
 /// A validated document request.
 #[derive(Debug, Clone)]
 pub struct DocRequest {
     pub id: String,
+    /// The caller's title; for a page sent without one, its headline once extracted.
     pub title: String,
+    /// The article text: as sent, or extracted from `html` (see [`DocRequest::extract`]).
     pub text: String,
+    /// A raw page still to be extracted (the `html` field), until [`DocRequest::extract`].
+    pub html: Option<Vec<u8>>,
+    /// What the page said about itself, once extracted from `html`.
+    pub page: Option<(PageMeta, &'static str)>,
     pub options: AnalyzeOptions,
+}
+
+/// Exactly one of `text` and `html`: returns the text, or the page bytes (not yet decoded).
+fn input(
+    text: String,
+    html: Vec<u8>,
+    limits: Limits,
+) -> Result<(String, Option<Vec<u8>>), ServiceError> {
+    match (text.is_empty(), html.is_empty()) {
+        (false, false) => Err(ServiceError::InvalidField {
+            field: "html",
+            reason: "set either text (the article as plain text) or html (the raw page), not both"
+                .into(),
+        }),
+        (true, true) => Err(ServiceError::InvalidField {
+            field: "text",
+            reason: "must contain at least one non-whitespace character, or set html (the raw page) instead".into(),
+        }),
+        (false, true) => {
+            check_text(&text, limits)?;
+            Ok((text, None))
+        }
+        (true, false) if html.len() > limits.max_html_bytes => Err(ServiceError::HtmlTooLarge {
+            bytes: html.len(),
+            limit: limits.max_html_bytes,
+        }),
+        (true, false) => Ok((text, Some(html))),
+    }
 }
 
 fn check_text(text: &str, limits: Limits) -> Result<(), ServiceError> {
@@ -140,18 +176,51 @@ impl DocRequest {
     fn checked(
         id: String,
         title: String,
-        text: String,
+        (text, html): (String, Vec<u8>),
         limits: Limits,
         options: impl FnOnce() -> Result<AnalyzeOptions, ServiceError>,
     ) -> Result<Self, ServiceError> {
-        check_text(&text, limits)?;
+        let (text, html) = input(text, html, limits)?;
         check_title(&title)?;
+        let mut options = options()?;
+        options.html = html.is_some();
         Ok(DocRequest {
             id,
             title,
             text,
-            options: options()?,
+            html,
+            page: None,
+            options,
         })
+    }
+
+    /// With `html`: decodes the page and extracts its article (CPU work: call it on the
+    /// analysis threads). The text then replaces `text`; a missing title becomes the page's
+    /// headline. The article text is held to the same limit as a plain `text` (it is returned
+    /// in the response, and clients' default receive limit is 4 MiB). Without `html`, nothing
+    /// to do.
+    pub fn extract(&mut self, limits: Limits) -> Result<(), ServiceError> {
+        let Some(bytes) = self.html.take() else {
+            return Ok(());
+        };
+        let crate::text::html::Page {
+            text,
+            meta,
+            encoding,
+        } = crate::text::html::extract(&bytes).map_err(ServiceError::Html)?;
+        if text.len() > limits.max_text_bytes {
+            return Err(ServiceError::TooLarge {
+                field: "html (its article text)",
+                bytes: text.len(),
+                limit: limits.max_text_bytes,
+            });
+        }
+        if self.title.trim().is_empty() {
+            self.title = meta.headline.clone();
+        }
+        self.text = text;
+        self.page = Some((meta, encoding));
+        Ok(())
     }
 
     pub fn from_classify(r: proto::ClassifyRequest, limits: Limits) -> Result<Self, ServiceError> {
@@ -162,10 +231,12 @@ impl DocRequest {
             explain,
             skip_cleaning,
             allowed_labels: allowed,
+            html,
         } = r;
-        Self::checked(String::new(), title, text, limits, || {
+        Self::checked(String::new(), title, (text, html), limits, || {
             Ok(AnalyzeOptions {
                 clean: !skip_cleaning,
+                html: false,
                 classify: true,
                 top_k: top_k(k, "top_k")?,
                 evidence: if explain { EVIDENCE_TERMS } else { 0 },
@@ -184,10 +255,12 @@ impl DocRequest {
             text,
             options,
             skip_cleaning,
+            html,
         } = r;
-        Self::checked(String::new(), title, text, limits, || {
+        Self::checked(String::new(), title, (text, html), limits, || {
             Ok(AnalyzeOptions {
                 clean: !skip_cleaning,
+                html: false,
                 classify: false,
                 top_k: DEFAULT_TOP_K,
                 evidence: 0,
@@ -207,6 +280,7 @@ impl DocRequest {
             summary,
             skip_cleaning,
             allowed_labels: allowed,
+            html,
         } = r;
         if id.len() > 1024 {
             return Err(ServiceError::TooLarge {
@@ -215,9 +289,10 @@ impl DocRequest {
                 limit: 1024,
             });
         }
-        Self::checked(id, title, text, limits, || {
+        Self::checked(id, title, (text, html), limits, || {
             Ok(AnalyzeOptions {
                 clean: !skip_cleaning,
+                html: false,
                 classify: true,
                 top_k: top_k(k, "top_k")?,
                 evidence: if explain { EVIDENCE_TERMS } else { 0 },
@@ -303,21 +378,54 @@ fn predictions(heads: &[HeadOutput], name: &str) -> Vec<proto::Prediction> {
         .unwrap_or_default()
 }
 
-pub fn classify_response(a: &Analysis, version: &str) -> proto::ClassifyResponse {
+/// The extracted text and page metadata of a request that sent `html` (empty otherwise).
+fn page(req: &DocRequest) -> (String, Option<proto::Page>) {
+    match &req.page {
+        None => (String::new(), None),
+        Some((meta, encoding)) => {
+            let PageMeta {
+                headline,
+                byline,
+                site_name,
+                published_time,
+                language,
+            } = meta.clone();
+            (
+                req.text.clone(),
+                Some(proto::Page {
+                    headline,
+                    byline,
+                    site_name,
+                    published_time,
+                    language,
+                    encoding: (*encoding).to_owned(),
+                }),
+            )
+        }
+    }
+}
+
+pub fn classify_response(req: &DocRequest, a: &Analysis, version: &str) -> proto::ClassifyResponse {
+    let (extracted_text, page) = page(req);
     proto::ClassifyResponse {
         topics: predictions(&a.heads, "topic"),
         regions: predictions(&a.heads, "region"),
         model_version: version.to_owned(),
         cleaning: Some(cleaning(&a.removed)),
+        extracted_text,
+        page,
     }
 }
 
+/// The summary; `standalone` (Summarize) also carries the cleaning report and, for `html`, the
+/// extracted text and page (Analyze reports those once, beside it).
 pub fn summarize_response(
-    text: &str,
+    req: &DocRequest,
     a: &Analysis,
     version: &str,
-    with_cleaning: bool,
+    standalone: bool,
 ) -> proto::SummarizeResponse {
+    let text = &req.text;
     let sentences: Vec<proto::Sentence> = a
         .summary
         .as_deref()
@@ -336,28 +444,33 @@ pub fn summarize_response(
         .map(|s| s.text.as_str())
         .collect::<Vec<_>>()
         .join(" ");
+    let (extracted_text, page) = if standalone {
+        page(req)
+    } else {
+        (String::new(), None)
+    };
     proto::SummarizeResponse {
         sentences,
         text: joined,
         model_version: version.to_owned(),
-        cleaning: with_cleaning.then(|| cleaning(&a.removed)),
+        cleaning: standalone.then(|| cleaning(&a.removed)),
+        extracted_text,
+        page,
     }
 }
 
-pub fn analyze_response(
-    id: String,
-    text: &str,
-    a: &Analysis,
-    version: &str,
-) -> proto::AnalyzeResponse {
+pub fn analyze_response(req: &DocRequest, a: &Analysis, version: &str) -> proto::AnalyzeResponse {
+    let (extracted_text, page) = page(req);
     proto::AnalyzeResponse {
-        id,
+        id: req.id.clone(),
         topics: predictions(&a.heads, "topic"),
         regions: predictions(&a.heads, "region"),
-        summary: Some(summarize_response(text, a, version, false)),
+        summary: Some(summarize_response(req, a, version, false)),
         cleaning: Some(cleaning(&a.removed)),
         model_version: version.to_owned(),
         error: None,
+        extracted_text,
+        page,
     }
 }
 

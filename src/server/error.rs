@@ -2,6 +2,8 @@
 
 use tonic::{Code, Status};
 
+use crate::text::html::HtmlError;
+
 /// Everything a call can fail with. Mapped exhaustively (no `_ =>`) in `From<ServiceError>`.
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
 pub enum ServiceError {
@@ -18,6 +20,12 @@ pub enum ServiceError {
         bytes: usize,
         limit: usize,
     },
+    /// The `html` field is larger than the configured limit.
+    #[error("html: {bytes} bytes is over the limit of {limit} bytes; send a smaller page (or the article as text) or raise the server's --max-html-bytes")]
+    HtmlTooLarge { bytes: usize, limit: usize },
+    /// The page in `html` gave no article text.
+    #[error("html: {0}; send the page's full HTML, or the article as text")]
+    Html(#[source] HtmlError),
     /// A stream sent more items than allowed.
     #[error("stream: more than {limit} items in one AnalyzeStream call; split the batch into several streams")]
     TooManyItems { limit: usize },
@@ -42,6 +50,11 @@ impl ServiceError {
             ServiceError::InvalidField { .. } => Code::InvalidArgument,
             ServiceError::Labels(_) => Code::InvalidArgument,
             ServiceError::TooLarge { .. } => Code::ResourceExhausted,
+            ServiceError::HtmlTooLarge { .. } => Code::ResourceExhausted,
+            // Both are properties of the page itself, whatever the server's state.
+            ServiceError::Html(HtmlError::NoArticle | HtmlError::TooDeep { .. }) => {
+                Code::InvalidArgument
+            }
             ServiceError::TooManyItems { .. } => Code::ResourceExhausted,
             ServiceError::Overloaded { .. } => Code::ResourceExhausted,
             ServiceError::NoModel => Code::Unavailable,

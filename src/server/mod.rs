@@ -32,10 +32,14 @@ pub use service::Service;
 pub struct ServerConfig {
     /// Model bundle directory or file.
     pub model_path: PathBuf,
-    /// Largest accepted gRPC message (decoded), bytes. Default 4 MiB.
+    /// Largest accepted gRPC message (decoded), bytes. Default 5 MiB: room for a page of
+    /// `max_html_bytes` (4 MiB) plus the title (at most 64 KiB), id and framing.
     pub max_request_bytes: usize,
     /// Largest accepted `text`, bytes. Default 1 MiB.
     pub max_text_bytes: usize,
+    /// Largest accepted `html` page, bytes. Default 4 MiB. Requests are also bounded by
+    /// `max_request_bytes`: keep it above this.
+    pub max_html_bytes: usize,
     /// Most items in one AnalyzeStream call. Default 100,000.
     pub max_stream_items: usize,
     /// Most calls in flight; more are shed with RESOURCE_EXHAUSTED. Default 256.
@@ -71,8 +75,9 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             model_path: PathBuf::from("models/default"),
-            max_request_bytes: 4 << 20,
+            max_request_bytes: 5 << 20,
             max_text_bytes: 1 << 20,
+            max_html_bytes: 4 << 20,
             max_stream_items: 100_000,
             max_concurrent_calls: 256,
             default_deadline: Duration::from_secs(30),

@@ -44,13 +44,15 @@ impl Service {
     fn limits(&self) -> Limits {
         Limits {
             max_text_bytes: self.state.config.max_text_bytes,
+            max_html_bytes: self.state.config.max_html_bytes,
         }
     }
 
     /// Runs one analysis on the blocking pool, so long texts never stall the async runtime.
+    /// HTML is extracted there too (parsing a page is CPU work like the rest).
     async fn run(
         &self,
-        req: DocRequest,
+        mut req: DocRequest,
     ) -> Result<(Arc<Model>, DocRequest, Analysis), ServiceError> {
         let model = self.state.model().ok_or(ServiceError::NoModel)?;
         model.check_allowed_labels(&req.options.allowed_labels)?;
@@ -59,16 +61,20 @@ impl Service {
         // instead of spending CPU on an answer nobody will read.
         let abandoned = Arc::new(AtomicBool::new(false));
         let _guard = SetOnDrop(abandoned.clone());
+        let limits = self.limits();
         tokio::task::spawn_blocking(move || {
             if abandoned.load(Ordering::Relaxed) {
                 return None;
             }
+            if let Err(e) = req.extract(limits) {
+                return Some(Err(e));
+            }
             let a = model.analyze(&req.title, &req.text, &req.options);
-            Some((model, req, a))
+            Some(Ok((model, req, a)))
         })
         .await
         .map_err(|e| ServiceError::Internal(format!("analysis task failed: {e}")))?
-        .ok_or_else(|| ServiceError::Internal("analysis skipped after the call ended".into()))
+        .ok_or_else(|| ServiceError::Internal("analysis skipped after the call ended".into()))?
     }
 
     /// Wraps a unary handler body with a span and one log line with latency and outcome.
@@ -117,11 +123,11 @@ impl Analyzer for Service {
     ) -> Result<Response<proto::ClassifyResponse>, Status> {
         let id = request_id(&request);
         let r = request.into_inner();
-        let bytes = r.text.len() + r.title.len();
+        let bytes = r.text.len() + r.title.len() + r.html.len();
         Self::unary("Classify", id, bytes, async {
             let req = DocRequest::from_classify(r, self.limits())?;
-            let (model, _, a) = self.run(req).await?;
-            Ok(convert::classify_response(&a, &model.meta.version))
+            let (model, req, a) = self.run(req).await?;
+            Ok(convert::classify_response(&req, &a, &model.meta.version))
         })
         .await
     }
@@ -132,12 +138,12 @@ impl Analyzer for Service {
     ) -> Result<Response<proto::SummarizeResponse>, Status> {
         let id = request_id(&request);
         let r = request.into_inner();
-        let bytes = r.text.len() + r.title.len();
+        let bytes = r.text.len() + r.title.len() + r.html.len();
         Self::unary("Summarize", id, bytes, async {
             let req = DocRequest::from_summarize(r, self.limits())?;
             let (model, req, a) = self.run(req).await?;
             Ok(convert::summarize_response(
-                &req.text,
+                &req,
                 &a,
                 &model.meta.version,
                 true,
@@ -152,16 +158,11 @@ impl Analyzer for Service {
     ) -> Result<Response<proto::AnalyzeResponse>, Status> {
         let id = request_id(&request);
         let r = request.into_inner();
-        let bytes = r.text.len() + r.title.len();
+        let bytes = r.text.len() + r.title.len() + r.html.len();
         Self::unary("Analyze", id, bytes, async {
             let req = DocRequest::from_analyze(r, self.limits())?;
             let (model, req, a) = self.run(req).await?;
-            Ok(convert::analyze_response(
-                req.id.clone(),
-                &req.text,
-                &a,
-                &model.meta.version,
-            ))
+            Ok(convert::analyze_response(&req, &a, &model.meta.version))
         })
         .await
     }
@@ -205,12 +206,9 @@ impl Analyzer for Service {
                     let item_id = item.id.clone();
                     let out = match DocRequest::from_analyze(item, svc.limits()) {
                         Ok(req) => match svc.run(req).await {
-                            Ok((model, req, a)) => convert::analyze_response(
-                                req.id.clone(),
-                                &req.text,
-                                &a,
-                                &model.meta.version,
-                            ),
+                            Ok((model, req, a)) => {
+                                convert::analyze_response(&req, &a, &model.meta.version)
+                            }
                             Err(e) => {
                                 errors += 1;
                                 convert::error_item(item_id, &e)

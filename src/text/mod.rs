@@ -3,6 +3,7 @@
 
 pub mod analyzer;
 pub mod clean;
+pub mod html;
 pub mod sentences;
 pub mod tokenize;
 
