@@ -105,6 +105,15 @@ enum Cmd {
         #[arg(long)]
         verbose: bool,
     },
+    /// Cleaning on the Article Extraction Benchmark's rendered pages (shingle F1/P/R).
+    Aeb {
+        /// The benchmark directory (rendered.jsonl, ground-truth.json).
+        #[arg(long)]
+        data: PathBuf,
+        /// Exit non-zero if the model's cleaning (grouped CV) is below the floor of issue #11.
+        #[arg(long)]
+        gate: bool,
+    },
 }
 
 fn wanted(split: &str, row_split: Option<&str>) -> bool {
@@ -401,6 +410,7 @@ fn run() -> Result<()> {
                 bail!("gate: cleaning kept {pct:.2}% < {:.2}%", min_kept.unwrap());
             }
         }
+        Cmd::Aeb { data, gate } => lede::eval::cleaning::run(&model, &data, gate)?,
     }
     Ok(())
 }

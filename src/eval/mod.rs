@@ -3,8 +3,10 @@
 //!
 //! - [`shingle`]: the Article Extraction Benchmark's text-extraction metric (4-word shingles).
 //! - [`aeb`]: loading the benchmark's pages (rendered text, HTML, ground truth).
+//! - [`cleaning`]: cleaning scored on the benchmark's rendered pages (`lede-eval aeb`).
 
 pub mod aeb;
+pub mod cleaning;
 pub mod shingle;
 
 /// Errors of reading evaluation data. Each names the file.

@@ -95,7 +95,12 @@ impl Model {
     /// answer (an empty document gets uniform-prior predictions and an empty summary).
     pub fn analyze(&self, title: &str, text: &str, opts: &AnalyzeOptions) -> Analysis {
         let cleaned = if opts.clean {
-            text::clean(text, Some(title).filter(|t| !t.trim().is_empty()))
+            // With the bundle's line classifier when it has one, the rules alone otherwise.
+            text::clean_with(
+                text,
+                Some(title).filter(|t| !t.trim().is_empty()),
+                self.extras.cleaner.as_ref(),
+            )
         } else if opts.summary.is_some() {
             text::no_clean(text)
         } else {

@@ -8,6 +8,7 @@
 //! whose split field says `test`, or, when the data has no split, a seeded hash of the line
 //! number ([`HeadRecipe::holdout`]).
 
+pub mod cleaner;
 pub mod data;
 pub mod eval;
 
@@ -21,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::classify::{ClassifyError, NbParams, NbStats};
 use crate::features::{FeatureError, TfidfConfig, TfidfFitter};
-use crate::model::{DataFile, Head, HeadMeta, Model, ModelError, ModelMeta};
+use crate::model::{DataFile, Extras, Head, HeadMeta, Model, ModelError, ModelMeta};
 use crate::text::{self, Analyzer, AnalyzerConfig};
 
 pub use data::{Fields, Row};
@@ -148,6 +149,9 @@ pub struct Recipe {
     #[serde(default)]
     pub summary_idf_head: Option<String>,
     pub heads: Vec<HeadRecipe>,
+    /// The learned line classifier of cleaning (none: the model cleans with rules alone).
+    #[serde(default)]
+    pub cleaner: Option<cleaner::CleanerRecipe>,
 }
 
 impl Recipe {
@@ -162,6 +166,11 @@ impl Recipe {
             what: format!("invalid recipe: {e}"),
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
+        if let Some(c) = &mut r.cleaner {
+            if c.data.is_relative() {
+                c.data = base.join(&c.data);
+            }
+        }
         for h in &mut r.heads {
             if h.data.is_relative() {
                 h.data = base.join(&h.data);
@@ -204,6 +213,9 @@ impl Recipe {
                     h.name
                 )));
             }
+        }
+        if let Some(c) = &self.cleaner {
+            c.check()?;
         }
         if let Some(s) = &self.summary_idf_head {
             if !self.heads.iter().any(|h| &h.name == s) {
@@ -326,7 +338,7 @@ pub fn train(recipe: &Recipe) -> Result<Trained, TrainError> {
             evaluations.insert(h.name.clone(), ev);
         }
     }
-    let meta = ModelMeta {
+    let mut meta = ModelMeta {
         format_version: crate::model::FORMAT_VERSION,
         name: recipe.name.clone(),
         version: String::new(),
@@ -340,8 +352,14 @@ pub fn train(recipe: &Recipe) -> Result<Trained, TrainError> {
         cleaner: None,
         summary_scorer: None,
     };
+    let mut extras = Extras::default();
+    if let Some(c) = &recipe.cleaner {
+        let (classifier, cmeta) = cleaner::train(c)?;
+        extras.cleaner = Some(classifier);
+        meta.cleaner = Some(cmeta);
+    }
     Ok(Trained {
-        model: Model::new(meta, heads),
+        model: Model::with_extras(meta, heads, extras),
         evaluations,
         seconds: t0.elapsed().as_secs_f64(),
     })
