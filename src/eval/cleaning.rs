@@ -77,9 +77,17 @@ pub fn report(pages: &[Page], classifier: Option<&LineClassifier>) -> Vec<Row> {
 pub fn cross_validated(pages: &[Page], recipe: &CleanerRecipe) -> Result<Row, TrainError> {
     recipe.check()?;
     let lines = cleaner::prepare(pages, recipe.label_share);
-    let score = cleaner::cross_validate(pages, &lines, recipe)?;
+    let (score, chosen) = cleaner::cross_validate(pages, &lines, recipe)?;
+    let choices: Vec<String> = chosen
+        .iter()
+        .map(|s| format!("a={} t={}", s.alpha, s.threshold))
+        .collect();
     Ok(Row {
-        system: format!("line classifier, grouped CV by site (k={})", recipe.folds),
+        system: format!(
+            "line classifier, nested grouped CV by site (k={}; {})",
+            recipe.folds,
+            choices.join(", ")
+        ),
         score,
         docs_per_s: None,
     })

@@ -12,6 +12,8 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
+
 use unicode_normalization::char::is_combining_mark;
 
 /// Precision and recall of one page; `None` where the benchmark leaves the page out of that
@@ -71,10 +73,28 @@ pub fn shingles(text: &str) -> HashMap<Vec<&str>, usize> {
     out
 }
 
+/// Shingle counts keyed by slices of the token list (no allocation per shingle); the same
+/// shingles as [`shingles`].
+fn shingle_slices<'t, 'a>(t: &'t [&'a str]) -> FxHashMap<&'t [&'a str], usize> {
+    let mut out = FxHashMap::default();
+    if t.is_empty() {
+        return out;
+    }
+    if t.len() < 4 {
+        out.insert(t, 1);
+        return out;
+    }
+    for w in t.windows(4) {
+        *out.entry(w).or_insert(0) += 1;
+    }
+    out
+}
+
 /// Precision and recall of one extracted text against the true article body.
 pub fn page_score(predicted: &str, truth: &str) -> PageScore {
-    let p = shingles(predicted);
-    let t = shingles(truth);
+    let (pt, tt) = (tokens(predicted), tokens(truth));
+    let p = shingle_slices(&pt);
+    let t = shingle_slices(&tt);
     let np: usize = p.values().sum();
     let nt: usize = t.values().sum();
     let matched: usize = p

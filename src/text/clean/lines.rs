@@ -55,10 +55,17 @@ pub const FEATURES: &[&str] = &[
     "window_paragraph_share",
     "window_ln_words",
     "ln_short_run",
+    "short_word_share",
+    "mean_word_length",
+    "ends_full_stop",
+    "has_url",
+    "has_clock_time",
+    "has_at_sign",
+    "ln_words_vs_page",
 ];
 
 /// Number of features per line.
-pub const N_FEATURES: usize = 32;
+pub const N_FEATURES: usize = 39;
 
 /// Function words of English: their share tells running prose from labels and names.
 const STOP: &[&str] = &[
@@ -188,6 +195,16 @@ pub(super) fn features(
         }
         i = j;
     }
+    // The page's long lines: the mean log length of its longest tenth (selection, linear).
+    let mut lnw: Vec<f64> = base.iter().map(|b| ln1(b.words)).collect();
+    let top = (n / 10).max(1).min(n);
+    let page_long = if n == 0 {
+        0.0
+    } else {
+        let (_, _, upper) = lnw.select_nth_unstable_by(n - top, |a, b| a.total_cmp(b));
+        let upper_sum: f64 = upper.iter().sum();
+        (upper_sum + lnw[n - top]) / top as f64
+    };
     // Window sums by prefix sums so the context costs O(n), whatever the window.
     let mut pref_para = vec![0.0f64; n + 1];
     let mut pref_lnw = vec![0.0f64; n + 1];
@@ -239,6 +256,13 @@ pub(super) fn features(
             (pref_para[hi] - pref_para[lo]) / width,
             (pref_lnw[hi] - pref_lnw[lo]) / width,
             ln1(run_len[k]),
+            stats.short_words as f64 / stats.words.max(1) as f64,
+            stats.word_chars as f64 / stats.words.max(1) as f64,
+            flag(stats.full_stop),
+            flag(stats.url),
+            flag(stats.clock),
+            flag(stats.at),
+            ln1(w) - page_long,
         ]);
     }
     out
@@ -259,6 +283,17 @@ pub struct Shape {
     pub separators: usize,
     pub comma: bool,
     pub bullet: bool,
+    /// Whitespace-separated words, those of at most 3 characters (function words in most
+    /// languages: a stop-word signal that needs no word list) and their characters.
+    pub words: usize,
+    pub short_words: usize,
+    pub word_chars: usize,
+    /// Ends with a full stop (possibly inside closing quotes or brackets).
+    pub full_stop: bool,
+    pub url: bool,
+    /// A clock time such as 10:28.
+    pub clock: bool,
+    pub at: bool,
 }
 
 impl Line<'_> {
@@ -270,6 +305,14 @@ impl Line<'_> {
                 .starts_with(['*', '+', '-', '•', '·', '–', '—', '>', '|']),
             ..Shape::default()
         };
+        let t = self.text.trim_end_matches(['"', '\'', '”', '’', ')', ']']);
+        s.full_stop = t.ends_with(['.', '!', '?', '…']);
+        s.url = self.text.contains("http") || self.text.contains("www.");
+        s.at = self.text.contains('@');
+        let bytes = self.text.as_bytes();
+        s.clock = bytes.windows(4).any(|w| {
+            w[0].is_ascii_digit() && w[1] == b':' && w[2].is_ascii_digit() && w[3].is_ascii_digit()
+        });
         for c in self.text.chars() {
             if c.is_whitespace() {
                 continue;
@@ -286,6 +329,11 @@ impl Line<'_> {
             }
         }
         for w in self.text.split_whitespace() {
+            let core = w.trim_matches(|c: char| !c.is_alphanumeric());
+            let chars = core.chars().count();
+            s.words += 1;
+            s.word_chars += chars;
+            s.short_words += (chars <= 3) as usize;
             if is_stop(w) {
                 s.stop += 1;
             }

@@ -682,8 +682,8 @@ pub fn clean_with(text: &str, title: Option<&str>, classifier: Option<&LineClass
     // The classifier removes lines the rules kept (reason "chrome").
     if let Some(c) = classifier {
         let x = page_features(text, &blocks, &lines, &verdict);
-        for (v, x) in verdict.iter_mut().zip(&x) {
-            if v.is_none() && !c.keep(x) {
+        for (v, keep) in verdict.iter_mut().zip(c.keep(&x)) {
+            if v.is_none() && !keep {
                 *v = Some(Reason::Chrome);
             }
         }
