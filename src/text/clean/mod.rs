@@ -501,6 +501,58 @@ fn first_word(lower: &str) -> &str {
         .unwrap_or("")
 }
 
+/// A publisher's imprint: "Published by X and distributed with Y", "Printed and published
+/// by ...". A sentence of an article rarely starts so and names distribution or registration.
+fn is_imprint(lower: &str) -> bool {
+    (lower.starts_with("published by") || lower.starts_with("printed and published"))
+        && [
+            "distributed",
+            "printed by",
+            "registered",
+            "a division of",
+            "company number",
+            "a subsidiary",
+        ]
+        .iter()
+        .any(|w| lower.contains(w))
+}
+
+/// Markers that introduce a credit inside a caption line.
+const CREDIT_INTROS: &[&str] = &[
+    "picture:",
+    "photo:",
+    "photograph:",
+    "image:",
+    "credit:",
+    "photo credit:",
+    "pictures:",
+    "photos:",
+];
+
+/// Does the line end in a photo credit ("... in this still image taken from video released
+/// on Monday. Picture: Agency/Handout via Reuters")? Then the whole line is a caption: the
+/// description before the credit belongs to the picture, not to the article.
+fn credit_tail(lower: &str) -> bool {
+    let Some(at) = CREDIT_INTROS
+        .iter()
+        .filter_map(|m| lower.rfind(m).map(|i| i + m.len()))
+        .max()
+    else {
+        return false;
+    };
+    let tail = &lower[at..];
+    let words = tail.split_whitespace().count();
+    (1..=12).contains(&words)
+        && (tail.contains('/')
+            || tail.contains(" via ")
+            || tail.contains("handout")
+            || tail.contains("getty")
+            || tail.contains("shutterstock")
+            || tail
+                .split(|c: char| !c.is_alphanumeric())
+                .any(|w| AGENCIES.contains(&w)))
+}
+
 /// Block-level chrome rules. `first` is true for the first non-empty block of the page.
 fn classify_block(line: &Line, first: bool) -> Option<Reason> {
     let lower = line.lower.trim();
@@ -514,6 +566,7 @@ fn classify_block(line: &Line, first: bool) -> Option<Reason> {
     if lower.contains('©')
         || lower.contains("all rights reserved")
         || lower.starts_with("copyright")
+        || is_imprint(lower)
     {
         return Some(Reason::Footer);
     }
@@ -529,6 +582,7 @@ fn classify_block(line: &Line, first: bool) -> Option<Reason> {
                     .any(|w| inner.contains(w))
         });
     if ends_in_credit
+        || credit_tail(lower)
         || CAPTION_MARKERS.iter().any(|m| lower.starts_with(m))
         || (n <= 40
             && CREDIT_MARKERS.iter().any(|m| lower.contains(m))
