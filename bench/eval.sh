@@ -33,6 +33,8 @@ echo "== cleaning on clean bbc articles (all rows)"
 $E clean --data "$DATA/bbc/bbc.jsonl" $(g --min-kept 99.5)
 echo "== cleaning on synthetic scraped pages built from bbc test articles (precision/recall of removal)"
 $E scraped --data "$DATA/bbc/bbc.jsonl" --seed 1
+echo "== cleaning on real pages: AEB rendered text, shingle F1 (floor: F1 0.85 at recall 0.95; all pages and nested grouped CV by site)"
+$E aeb --data "$DATA/aeb" $(g --gate)
 echo "== summaries: bbc test, ratio 0.4 (floor = sumy Luhn 71.7 / 61.8 / 70.6)"
 $E summarize --data "$DATA/bbc/bbc.jsonl" --ratio 0.4 --out "$OUT/summaries-0.4.jsonl"
 "$VENV/bin/python" bench/rouge.py "$OUT/summaries-0.4.jsonl" $(g --min 71.7 61.8 70.6)

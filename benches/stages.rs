@@ -5,6 +5,9 @@
 //! `../shared/data/bbc/bbc.jsonl`); without it the bench falls back to the small fixture in
 //! `tests/fixtures`, so it always runs. Model: `LEDE_BENCH_MODEL` (default `models/default`).
 //!
+//! `rendered/clean`: cleaning alone of the Article Extraction Benchmark's rendered pages (see
+//! `clean_rendered`).
+//!
 //! `scaling/<input>/<bytes>`: a full Analyze (cleaning, both heads, summary) of pathological
 //! pages of 64 KiB, 256 KiB and 1 MiB (the server's text limit). Near-linear time shows as a
 //! flat time per byte across sizes; `bench/scaling.py` turns the estimates into that table.
@@ -97,7 +100,11 @@ fn stages(c: &mut Criterion) {
     g.bench_function("clean", |b| {
         b.iter(|| {
             for (t, x) in &docs {
-                black_box(lede::text::clean(x, Some(t)));
+                black_box(lede::text::clean_with(
+                    x,
+                    Some(t),
+                    model.extras.cleaner.as_ref(),
+                ));
             }
         })
     });
@@ -106,6 +113,32 @@ fn stages(c: &mut Criterion) {
         b.iter(|| {
             for (t, x) in &docs {
                 black_box(model.analyze(t, x, &summary));
+            }
+        })
+    });
+    g.finish();
+    clean_rendered(c, &model);
+}
+
+/// `rendered/clean`: cleaning alone (the model's line classifier if it has one) of the Article
+/// Extraction Benchmark's whole-page texts (`LEDE_BENCH_AEB`, default `../shared/data/aeb`;
+/// skipped without it), documents per second.
+fn clean_rendered(c: &mut Criterion, model: &Model) {
+    let dir = std::env::var("LEDE_BENCH_AEB").unwrap_or_else(|_| "../shared/data/aeb".into());
+    let Ok(pages) = lede::eval::aeb::load(std::path::Path::new(&dir)) else {
+        eprintln!("rendered: no pages in {dir}, skipped");
+        return;
+    };
+    let mut g = c.benchmark_group("rendered");
+    g.throughput(Throughput::Elements(pages.len() as u64));
+    g.bench_function("clean", |b| {
+        b.iter(|| {
+            for p in &pages {
+                black_box(lede::text::clean_with(
+                    &p.rendered,
+                    None,
+                    model.extras.cleaner.as_ref(),
+                ));
             }
         })
     });

@@ -148,6 +148,15 @@ enum Cmd {
         #[arg(long, default_value_t = lede::eval::html::TRAFILATURA_F1)]
         floor: f64,
     },
+    /// Cleaning on the Article Extraction Benchmark's rendered pages (shingle F1/P/R).
+    Aeb {
+        /// The benchmark directory (rendered.jsonl, ground-truth.json).
+        #[arg(long)]
+        data: PathBuf,
+        /// Exit non-zero if the model's cleaning (grouped CV) is below the floor of issue #11.
+        #[arg(long)]
+        gate: bool,
+    },
 }
 
 fn wanted(split: &str, row_split: Option<&str>) -> bool {
@@ -521,6 +530,7 @@ fn run() -> Result<()> {
                 );
             }
         }
+        Cmd::Aeb { data, gate } => lede::eval::cleaning::run(&model, &data, gate)?,
     }
     Ok(())
 }

@@ -171,6 +171,7 @@ fn recipe_from_flags(a: &Args) -> Result<Recipe> {
         analyzer: AnalyzerConfig::for_language(language),
         summary_idf_head: None,
         heads,
+        cleaner: None,
     })
 }
 

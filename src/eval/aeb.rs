@@ -105,15 +105,21 @@ pub fn read_html(dir: &Path, id: &str) -> Result<Vec<u8>, EvalError> {
 /// in the same fold (sites are dealt round-robin in sorted order, so the folds are
 /// deterministic and balanced in sites).
 pub fn site_folds(pages: &[Page], k: usize) -> Vec<usize> {
-    let mut sites: Vec<&str> = pages.iter().map(|p| p.site.as_str()).collect();
-    sites.sort_unstable();
-    sites.dedup();
-    let fold_of: HashMap<&str, usize> = sites
+    folds_by_site(pages.iter().map(|p| p.site.as_str()), k)
+}
+
+/// [`site_folds`] of any list of pages given by their sites (e.g. a subset, for an inner
+/// cross-validation).
+pub fn folds_by_site<'a>(sites: impl Iterator<Item = &'a str> + Clone, k: usize) -> Vec<usize> {
+    let mut sorted: Vec<&str> = sites.clone().collect();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let fold_of: HashMap<&str, usize> = sorted
         .iter()
         .enumerate()
         .map(|(i, s)| (*s, i % k.max(1)))
         .collect();
-    pages.iter().map(|p| fold_of[p.site.as_str()]).collect()
+    sites.map(|s| fold_of[s]).collect()
 }
 
 #[cfg(test)]

@@ -4,10 +4,12 @@
 //! - [`shingle`]: the Article Extraction Benchmark's text-extraction metric (4-word shingles).
 //! - [`aeb`]: loading the benchmark's pages (rendered text, HTML, ground truth).
 //! - [`html`]: HTML extraction (+ cleaning) on the benchmark's pages: `lede-eval aeb-html`.
+//! - [`cleaning`]: cleaning scored on the benchmark's rendered pages (`lede-eval aeb`).
 //! - [`topics`]: seven-desk topic accuracy over each test set's own labels, calibration (ECE),
 //!   title-only input and leave-one-source-out.
 
 pub mod aeb;
+pub mod cleaning;
 pub mod html;
 pub mod shingle;
 pub mod topics;

@@ -12,6 +12,10 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
+
+use unicode_normalization::char::is_combining_mark;
+
 /// Precision and recall of one page; `None` where the benchmark leaves the page out of that
 /// average (no predicted shingles for precision, no true shingles for recall).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -29,10 +33,11 @@ pub struct Score {
     pub pages: usize,
 }
 
-/// `\w+` tokens (Unicode word characters: alphanumerics, marks, connector punctuation such
-/// as `_`), case kept.
+/// `\w+` tokens as Python's `re` finds them (letters, digits and other numerics, `_`), case
+/// kept. Combining marks are not word characters in Python, so "cafe\u{301}" is one token
+/// "cafe" followed by a separator.
 pub fn tokens(text: &str) -> Vec<&str> {
-    let is_word = |c: char| c.is_alphanumeric() || c == '_' || is_mark(c);
+    let is_word = |c: char| c == '_' || (c.is_alphanumeric() && !is_combining_mark(c));
     let mut out = Vec::new();
     let mut start = None;
     for (i, c) in text.char_indices() {
@@ -49,11 +54,6 @@ pub fn tokens(text: &str) -> Vec<&str> {
         out.push(&text[s..]);
     }
     out
-}
-
-/// Combining marks count as word characters in Python's `\w`.
-fn is_mark(c: char) -> bool {
-    matches!(c as u32, 0x0300..=0x036F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F)
 }
 
 /// 4-word shingles counted with repeats.
@@ -73,10 +73,28 @@ pub fn shingles(text: &str) -> HashMap<Vec<&str>, usize> {
     out
 }
 
+/// Shingle counts keyed by slices of the token list (no allocation per shingle); the same
+/// shingles as [`shingles`].
+fn shingle_slices<'t, 'a>(t: &'t [&'a str]) -> FxHashMap<&'t [&'a str], usize> {
+    let mut out = FxHashMap::default();
+    if t.is_empty() {
+        return out;
+    }
+    if t.len() < 4 {
+        out.insert(t, 1);
+        return out;
+    }
+    for w in t.windows(4) {
+        *out.entry(w).or_insert(0) += 1;
+    }
+    out
+}
+
 /// Precision and recall of one extracted text against the true article body.
 pub fn page_score(predicted: &str, truth: &str) -> PageScore {
-    let p = shingles(predicted);
-    let t = shingles(truth);
+    let (pt, tt) = (tokens(predicted), tokens(truth));
+    let p = shingle_slices(&pt);
+    let t = shingle_slices(&tt);
     let np: usize = p.values().sum();
     let nt: usize = t.values().sum();
     let matched: usize = p
@@ -124,6 +142,8 @@ mod tests {
             tokens("U.S. GDP rose 2.5%, it's \"fine\" — café_au"),
             ["U", "S", "GDP", "rose", "2", "5", "it", "s", "fine", "café_au"]
         );
+        // As Python's re: re.findall(r'\w+', 'cafe\u0301 x\u0903y') == ['cafe', 'x', 'y'].
+        assert_eq!(tokens("cafe\u{301} x\u{903}y"), ["cafe", "x", "y"]);
     }
 
     #[test]

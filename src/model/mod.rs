@@ -301,6 +301,9 @@ impl Model {
                 temperature: h.temperature,
             });
         }
+        if let Some(c) = &payload.extras.cleaner {
+            c.check().map_err(corrupt)?;
+        }
         let analyzer = Analyzer::new(meta.analyzer.clone());
         Ok(Model {
             meta,

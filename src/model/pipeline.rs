@@ -120,7 +120,8 @@ impl Model {
         let cleaned = if opts.clean && opts.html {
             text::html::clean(text, title_opt)
         } else if opts.clean {
-            text::clean(text, title_opt)
+            // With the bundle's line classifier when it has one, the rules alone otherwise.
+            text::clean_with(text, title_opt, self.extras.cleaner.as_ref())
         } else if opts.summary.is_some() {
             text::no_clean(text)
         } else {

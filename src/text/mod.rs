@@ -8,7 +8,7 @@ pub mod sentences;
 pub mod tokenize;
 
 pub use analyzer::{Analyzer, AnalyzerConfig, Language, Term};
-pub use clean::{clean, no_clean, Cleaned, Reason, Removed};
+pub use clean::{clean, clean_with, no_clean, Cleaned, Reason, Removed};
 pub use sentences::{segment, sentences, Block};
 pub use tokenize::{tokenize, Span};
 

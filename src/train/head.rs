@@ -25,6 +25,7 @@ use super::{MultiLabel, SourceRecipe};
 use crate::classify::{argmax_among, fit_temperature, NbParams, NbStats};
 use crate::features::{SparseVec, TfidfFitter};
 use crate::model::{DataFile, Head, HeadMeta};
+use crate::text::clean::learned::LineClassifier;
 use crate::text::{self, Analyzer};
 
 /// One training file of a head, resolved.
@@ -96,10 +97,13 @@ fn spinner(head: &str, pass: &str) -> ProgressBar {
     bar
 }
 
-fn doc_terms(analyzer: &Analyzer, row: &Row) -> Vec<String> {
-    let cleaned = text::clean(
+/// The terms of a row, cleaned as the server cleans plain text (with the model's line
+/// classifier when it has one).
+fn doc_terms(analyzer: &Analyzer, cleaner: Option<&LineClassifier>, row: &Row) -> Vec<String> {
+    let cleaned = text::clean_with(
         &row.text,
         Some(row.title.as_str()).filter(|t| !t.is_empty()),
+        cleaner,
     );
     text::document_terms(analyzer, &row.title, &row.text, &cleaned)
 }
@@ -166,6 +170,7 @@ fn combine(parts: &[&NbStats], weights: &[f64], base: &NbStats) -> NbStats {
 
 pub(super) fn train_head(
     analyzer: &Analyzer,
+    cleaner: Option<&LineClassifier>,
     h: &HeadRecipe,
 ) -> Result<(Head, HeadMeta, Option<Evaluation>), TrainError> {
     let srcs = sources(h)?;
@@ -199,7 +204,7 @@ pub(super) fn train_head(
                 *label_counts.entry(l.clone()).or_default() += 1;
                 label_sets[si].insert(l.clone());
             }
-            fitter.add(&doc_terms(analyzer, &r));
+            fitter.add(&doc_terms(analyzer, cleaner, &r));
             Ok(())
         })?;
         if stats.rows == 0 {
@@ -260,7 +265,7 @@ pub(super) fn train_head(
             if !trains_on(&r, s) {
                 return Ok(());
             }
-            let x = vectorizer.transform(&doc_terms(analyzer, &r));
+            let x = vectorizer.transform(&doc_terms(analyzer, cleaner, &r));
             let w = 1.0 / r.labels.len() as f64;
             let fold = cv.then(|| fold_of(si, r.line, h.seed, k));
             for l in &r.labels {
@@ -371,7 +376,7 @@ pub(super) fn train_head(
             if !is_heldout(&r, h, s.has_split) || r.labels.is_empty() {
                 return Ok(());
             }
-            let x = vectorizer.transform(&doc_terms(analyzer, &r));
+            let x = vectorizer.transform(&doc_terms(analyzer, cleaner, &r));
             let top = argmax_among(&nb.jll(&x), Some(&allowed[si]));
             ev.add(&labels[top], &r.labels);
             src_ev.add(&labels[top], &r.labels);

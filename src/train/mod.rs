@@ -8,6 +8,7 @@
 //! whose split field says `test`, or, when the data has no split, a seeded hash of the line
 //! number ([`HeadRecipe::holdout`]).
 
+pub mod cleaner;
 pub mod data;
 pub mod eval;
 mod head;
@@ -20,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::classify::{ClassifyError, NbParams};
 use crate::features::{FeatureError, TfidfConfig};
-use crate::model::{Model, ModelError, ModelMeta};
+use crate::model::{Extras, Model, ModelError, ModelMeta};
 use crate::text::{Analyzer, AnalyzerConfig};
 
 pub use data::{Fields, Row};
@@ -206,6 +207,9 @@ pub struct Recipe {
     #[serde(default)]
     pub summary_idf_head: Option<String>,
     pub heads: Vec<HeadRecipe>,
+    /// The learned line classifier of cleaning (none: the model cleans with rules alone).
+    #[serde(default)]
+    pub cleaner: Option<cleaner::CleanerRecipe>,
 }
 
 impl Recipe {
@@ -220,6 +224,11 @@ impl Recipe {
             what: format!("invalid recipe: {e}"),
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
+        if let Some(c) = &mut r.cleaner {
+            if c.data.is_relative() {
+                c.data = base.join(&c.data);
+            }
+        }
         for h in &mut r.heads {
             if h.data.is_relative() {
                 h.data = base.join(&h.data);
@@ -267,6 +276,9 @@ impl Recipe {
                     h.name
                 )));
             }
+        }
+        if let Some(c) = &self.cleaner {
+            c.check()?;
         }
         if let Some(s) = &self.summary_idf_head {
             if !self.heads.iter().any(|h| &h.name == s) {
@@ -329,8 +341,16 @@ pub fn train(recipe: &Recipe) -> Result<Trained, TrainError> {
     let mut heads = Vec::new();
     let mut metas = Vec::new();
     let mut evaluations = BTreeMap::new();
+    // The cleaner first: the heads are trained on text cleaned exactly as it will be served.
+    let mut extras = Extras::default();
+    let mut cleaner_meta = None;
+    if let Some(c) = &recipe.cleaner {
+        let (classifier, cmeta) = cleaner::train(c)?;
+        extras.cleaner = Some(classifier);
+        cleaner_meta = Some(cmeta);
+    }
     for h in &recipe.heads {
-        let (head, meta, ev) = head::train_head(&analyzer, h)?;
+        let (head, meta, ev) = head::train_head(&analyzer, extras.cleaner.as_ref(), h)?;
         heads.push(head);
         metas.push(meta);
         if let Some(ev) = ev {
@@ -348,11 +368,11 @@ pub fn train(recipe: &Recipe) -> Result<Trained, TrainError> {
         heads: metas,
         summary_idf_head: recipe.summary_idf_head.clone(),
         recipe: serde_json::to_value(recipe).unwrap_or_default(),
-        cleaner: None,
+        cleaner: cleaner_meta,
         summary_scorer: None,
     };
     Ok(Trained {
-        model: Model::new(meta, heads),
+        model: Model::with_extras(meta, heads, extras),
         evaluations,
         seconds: t0.elapsed().as_secs_f64(),
     })

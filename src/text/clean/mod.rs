@@ -14,11 +14,13 @@
 //!    punctuation), to an earlier one or to the title: the first occurrence is kept.
 
 pub mod learned;
+pub mod lines;
 
 use rustc_hash::FxHashSet as HashSet;
 
 use super::sentences::{segment, Block};
 use super::tokenize::Span;
+use learned::LineClassifier;
 
 /// Why a piece of text was removed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -37,6 +39,8 @@ pub enum Reason {
     Footer,
     /// A lone agency name or byline.
     Byline,
+    /// Site chrome recognised by the learned line classifier (menus, link lists, teasers).
+    Chrome,
 }
 
 impl Reason {
@@ -49,6 +53,7 @@ impl Reason {
             Reason::Caption => "caption",
             Reason::Footer => "footer",
             Reason::Byline => "byline",
+            Reason::Chrome => "chrome",
         }
     }
 }
@@ -82,6 +87,21 @@ impl Cleaned {
             }],
             removed: Vec::new(),
         }
+    }
+
+    /// The kept text: kept sentences joined by a space within a block, blocks by a newline.
+    pub fn kept_text(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        for b in &self.blocks {
+            for (i, s) in b.sentences.iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                out.push_str(&text[s.start..s.end]);
+            }
+            out.push('\n');
+        }
+        out
     }
 
     /// Kept sentences, in document order.
@@ -409,17 +429,25 @@ struct Line<'a> {
     /// Words with a letter or digit, at most `LONG_LINE + 1` of them: every rule that looks at
     /// words applies to lines of at most `LONG_LINE` words, so counting further is wasted.
     words: Vec<&'a str>,
+    /// All words with a letter or digit.
+    n_all: usize,
     terminal: bool,
 }
 
 impl<'a> Line<'a> {
     fn new(text: &'a str) -> Self {
-        let words: Vec<&str> = text
-            .split_whitespace()
-            .filter(|w| w.chars().any(|c| c.is_alphanumeric()))
-            .take(LONG_LINE + 1)
-            .collect();
+        let mut words: Vec<&str> = Vec::new();
+        let mut n_all = 0;
+        for w in text.split_whitespace() {
+            if w.chars().any(|c| c.is_alphanumeric()) {
+                if n_all <= LONG_LINE {
+                    words.push(w);
+                }
+                n_all += 1;
+            }
+        }
         Line {
+            n_all,
             text,
             // Only short lines can be chrome (see `classify_block`): skip the work otherwise.
             lower: if words.len() <= LONG_LINE {
@@ -473,6 +501,58 @@ fn first_word(lower: &str) -> &str {
         .unwrap_or("")
 }
 
+/// A publisher's imprint: "Published by X and distributed with Y", "Printed and published
+/// by ...". A sentence of an article rarely starts so and names distribution or registration.
+fn is_imprint(lower: &str) -> bool {
+    (lower.starts_with("published by") || lower.starts_with("printed and published"))
+        && [
+            "distributed",
+            "printed by",
+            "registered",
+            "a division of",
+            "company number",
+            "a subsidiary",
+        ]
+        .iter()
+        .any(|w| lower.contains(w))
+}
+
+/// Markers that introduce a credit inside a caption line.
+const CREDIT_INTROS: &[&str] = &[
+    "picture:",
+    "photo:",
+    "photograph:",
+    "image:",
+    "credit:",
+    "photo credit:",
+    "pictures:",
+    "photos:",
+];
+
+/// Does the line end in a photo credit ("... in this still image taken from video released
+/// on Monday. Picture: Agency/Handout via Reuters")? Then the whole line is a caption: the
+/// description before the credit belongs to the picture, not to the article.
+fn credit_tail(lower: &str) -> bool {
+    let Some(at) = CREDIT_INTROS
+        .iter()
+        .filter_map(|m| lower.rfind(m).map(|i| i + m.len()))
+        .max()
+    else {
+        return false;
+    };
+    let tail = &lower[at..];
+    let words = tail.split_whitespace().count();
+    (1..=12).contains(&words)
+        && (tail.contains('/')
+            || tail.contains(" via ")
+            || tail.contains("handout")
+            || tail.contains("getty")
+            || tail.contains("shutterstock")
+            || tail
+                .split(|c: char| !c.is_alphanumeric())
+                .any(|w| AGENCIES.contains(&w)))
+}
+
 /// Block-level chrome rules. `first` is true for the first non-empty block of the page.
 fn classify_block(line: &Line, first: bool) -> Option<Reason> {
     let lower = line.lower.trim();
@@ -486,6 +566,7 @@ fn classify_block(line: &Line, first: bool) -> Option<Reason> {
     if lower.contains('©')
         || lower.contains("all rights reserved")
         || lower.starts_with("copyright")
+        || is_imprint(lower)
     {
         return Some(Reason::Footer);
     }
@@ -501,6 +582,7 @@ fn classify_block(line: &Line, first: bool) -> Option<Reason> {
                     .any(|w| inner.contains(w))
         });
     if ends_in_credit
+        || credit_tail(lower)
         || CAPTION_MARKERS.iter().any(|m| lower.starts_with(m))
         || (n <= 40
             && CREDIT_MARKERS.iter().any(|m| lower.contains(m))
@@ -555,13 +637,8 @@ fn classify_block(line: &Line, first: bool) -> Option<Reason> {
     None
 }
 
-/// Cleans `text`. `title`, if given, is used to drop copies of the headline inside the text.
-pub fn clean(text: &str, title: Option<&str>) -> Cleaned {
-    let blocks = segment(text);
-    let lines: Vec<Line> = blocks
-        .iter()
-        .map(|b| Line::new(&text[b.span.start..b.span.end]))
-        .collect();
+/// The rules' verdict on each line: block-level chrome rules, then runs of related headlines.
+fn rule_verdicts(lines: &[Line]) -> Vec<Option<Reason>> {
     let mut verdict: Vec<Option<Reason>> = lines
         .iter()
         .enumerate()
@@ -574,7 +651,7 @@ pub fn clean(text: &str, title: Option<&str>) -> Cleaned {
     // own headline) never starts a run.
     // Right after a label, short headlines count too ("England 17-18 France").
     let mut i = 1;
-    while i < blocks.len() {
+    while i < lines.len() {
         let after_chrome = matches!(
             verdict[i - 1],
             Some(Reason::SectionLabel | Reason::Boilerplate)
@@ -588,7 +665,7 @@ pub fn clean(text: &str, title: Option<&str>) -> Cleaned {
             continue;
         }
         let mut j = i;
-        while j < blocks.len() && candidate(j) {
+        while j < lines.len() && candidate(j) {
             j += 1;
         }
         let at_end = verdict[j..].iter().all(|v| v.is_some());
@@ -598,6 +675,72 @@ pub fn clean(text: &str, title: Option<&str>) -> Cleaned {
             }
         }
         i = j.max(i + 1);
+    }
+
+    verdict
+}
+
+/// What the rules said about each line, and the line features the classifier reads.
+fn page_features(
+    text: &str,
+    blocks: &[Block],
+    lines: &[Line],
+    verdict: &[Option<Reason>],
+) -> Vec<[f64; lines::N_FEATURES]> {
+    let mut seen: HashSet<u64> = HashSet::default();
+    let signs: Vec<lines::RuleSigns> = lines
+        .iter()
+        .zip(verdict)
+        .map(|(l, v)| {
+            let (key, len) = dedup_key(l.text);
+            lines::RuleSigns {
+                removed: v.is_some(),
+                duplicate: len > 0 && !seen.insert(key),
+                chrome_phrase: !l.lower.is_empty() && CHROME.iter().any(|p| l.lower.contains(p)),
+            }
+        })
+        .collect();
+    let starts: Vec<usize> = blocks.iter().map(|b| b.span.start).collect();
+    lines::features(text, &starts, lines, &signs)
+}
+
+/// The blocks of `text` and the line features of each (for fitting the classifier): exactly
+/// what [`clean_with`] gives the classifier.
+pub fn line_features(text: &str) -> (Vec<Block>, Vec<[f64; lines::N_FEATURES]>) {
+    let blocks = segment(text);
+    let lines: Vec<Line> = blocks
+        .iter()
+        .map(|b| Line::new(&text[b.span.start..b.span.end]))
+        .collect();
+    let verdict = rule_verdicts(&lines);
+    let x = page_features(text, &blocks, &lines, &verdict);
+    (blocks, x)
+}
+
+/// Cleans `text` with the rules alone. `title`, if given, is used to drop copies of the
+/// headline inside the text.
+pub fn clean(text: &str, title: Option<&str>) -> Cleaned {
+    clean_with(text, title, None)
+}
+
+/// Cleans `text` with the rules and, if given, a learned line classifier: a line is removed
+/// when a rule removes it or the classifier does not keep it (reason [`Reason::Chrome`]).
+/// Duplicates and the sentence-level rules apply after both.
+pub fn clean_with(text: &str, title: Option<&str>, classifier: Option<&LineClassifier>) -> Cleaned {
+    let blocks = segment(text);
+    let lines: Vec<Line> = blocks
+        .iter()
+        .map(|b| Line::new(&text[b.span.start..b.span.end]))
+        .collect();
+    let mut verdict = rule_verdicts(&lines);
+    // The classifier removes lines the rules kept (reason "chrome").
+    if let Some(c) = classifier {
+        let x = page_features(text, &blocks, &lines, &verdict);
+        for (v, keep) in verdict.iter_mut().zip(c.keep(&x)) {
+            if v.is_none() && !keep {
+                *v = Some(Reason::Chrome);
+            }
+        }
     }
 
     let mut removed = Vec::new();

@@ -1,0 +1,179 @@
+//! Cleaning measured on real pages: the Article Extraction Benchmark's rendered text scored
+//! with its shingle metric (`lede-eval aeb`).
+//!
+//! Rows of the report: keep everything, the rules alone, the model's line classifier on all
+//! pages (it may have been fitted on them), and the nested cross-validated figure grouped by
+//! site (the whole fitting procedure rerun per fold with the model's recipe; no page's own site
+//! in its training folds), plus the speed of cleaning alone.
+
+use std::path::Path;
+use std::time::Instant;
+
+use super::aeb::Page;
+use super::shingle::{self, Score};
+use crate::model::Model;
+use crate::text::clean::learned::LineClassifier;
+use crate::train::cleaner::{self, CleanerRecipe};
+use crate::train::TrainError;
+
+/// The floor of issue #11: F1 and recall of cleaning on the rendered pages.
+pub const FLOOR_F1: f64 = 0.85;
+pub const FLOOR_RECALL: f64 = 0.95;
+
+/// One row of the report.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub system: String,
+    pub score: Score,
+    /// Cleaning alone, documents per second (one thread), where it was timed.
+    pub docs_per_s: Option<f64>,
+}
+
+/// Scores every page with one system; `clean` returns the kept text.
+fn rows_of(pages: &[Page], mut clean: impl FnMut(&str) -> String) -> (Score, f64) {
+    let t0 = Instant::now();
+    let kept: Vec<String> = pages.iter().map(|p| clean(&p.rendered)).collect();
+    let secs = t0.elapsed().as_secs_f64();
+    let scores: Vec<_> = pages
+        .iter()
+        .zip(&kept)
+        .map(|(p, k)| shingle::page_score(k, &p.truth))
+        .collect();
+    (
+        shingle::average(&scores),
+        pages.len() as f64 / secs.max(1e-9),
+    )
+}
+
+/// Keep everything, rules only, and (if given) the classifier on all pages.
+pub fn report(pages: &[Page], classifier: Option<&LineClassifier>) -> Vec<Row> {
+    let mut out = Vec::new();
+    let (all, _) = rows_of(pages, |t| t.to_owned());
+    out.push(Row {
+        system: "keep everything".into(),
+        score: all,
+        docs_per_s: None,
+    });
+    let (rules, speed) = rows_of(pages, |t| crate::text::clean(t, None).kept_text(t));
+    out.push(Row {
+        system: "rules only".into(),
+        score: rules,
+        docs_per_s: Some(speed),
+    });
+    if let Some(c) = classifier {
+        let (s, speed) = rows_of(pages, |t| {
+            crate::text::clean_with(t, None, Some(c)).kept_text(t)
+        });
+        out.push(Row {
+            system: "model's line classifier (all pages)".into(),
+            score: s,
+            docs_per_s: Some(speed),
+        });
+    }
+    out
+}
+
+/// The nested grouped-CV row: the fitting procedure of `recipe` rerun per site fold.
+pub fn cross_validated(pages: &[Page], recipe: &CleanerRecipe) -> Result<Row, TrainError> {
+    recipe.check()?;
+    let lines = cleaner::prepare(pages, recipe.label_share);
+    let (score, chosen) = cleaner::cross_validate(pages, &lines, recipe)?;
+    let choices: Vec<String> = chosen
+        .iter()
+        .map(|s| format!("a={} t={}", s.alpha, s.threshold))
+        .collect();
+    Ok(Row {
+        system: format!(
+            "line classifier, nested grouped CV by site (k={}; {})",
+            recipe.folds,
+            choices.join(", ")
+        ),
+        score,
+        docs_per_s: None,
+    })
+}
+
+/// The report as a table.
+pub fn to_text(rows: &[Row]) -> String {
+    let mut s = format!(
+        "{:<48} {:>6} {:>6} {:>6} {:>10}\n",
+        "system (rendered text)", "F1", "P", "R", "docs/s"
+    );
+    for r in rows {
+        s += &format!(
+            "{:<48} {:>6.3} {:>6.3} {:>6.3} {:>10}\n",
+            r.system,
+            r.score.f1,
+            r.score.precision,
+            r.score.recall,
+            r.docs_per_s.map_or("-".into(), |d| format!("{d:.0}"))
+        );
+    }
+    s
+}
+
+/// Does a score meet the floor of issue #11?
+pub fn meets_floor(s: &Score) -> bool {
+    s.f1 >= FLOOR_F1 && s.recall >= FLOOR_RECALL
+}
+
+/// Errors of `lede-eval aeb`.
+#[derive(Debug, thiserror::Error)]
+pub enum CleaningEvalError {
+    #[error(transparent)]
+    Data(#[from] super::EvalError),
+    #[error(transparent)]
+    Train(#[from] TrainError),
+    #[error("gate: {0}")]
+    Gate(String),
+}
+
+/// `lede-eval aeb`: prints the report for the model's cleaning on the benchmark in `dir`.
+/// The grouped-CV row refits with the model's cleaner recipe (the defaults if it has none).
+/// With `gate`, fails when the model's cleaning (all pages and grouped CV) is below the floor.
+pub fn run(model: &Model, dir: &Path, gate: bool) -> Result<(), CleaningEvalError> {
+    let pages = super::aeb::load(dir)?;
+    let classifier = model.extras.cleaner.as_ref();
+    let mut rows = report(&pages, classifier);
+    let recipe = model
+        .meta
+        .recipe
+        .get("cleaner")
+        .and_then(|c| serde_json::from_value::<CleanerRecipe>(c.clone()).ok())
+        .map(|r| CleanerRecipe {
+            data: dir.to_path_buf(),
+            ..r
+        })
+        .unwrap_or_else(|| CleanerRecipe::new(dir.to_path_buf()));
+    rows.push(cross_validated(&pages, &recipe)?);
+    println!(
+        "cleaning on {} ({} pages), model {}{}",
+        dir.display(),
+        pages.len(),
+        model.meta.version,
+        if classifier.is_some() {
+            ""
+        } else {
+            " (no line classifier: rules only)"
+        }
+    );
+    print!("{}", to_text(&rows));
+    if gate {
+        // The model's own cleaning on all pages (rules only without a classifier) and the
+        // cross-validated figure of its fitting procedure.
+        let served = if classifier.is_some() {
+            &rows[2]
+        } else {
+            &rows[1]
+        };
+        for r in [served, &rows[rows.len() - 1]] {
+            if !meets_floor(&r.score) {
+                return Err(CleaningEvalError::Gate(format!(
+                    "{}: F1 {:.3} recall {:.3} is below the floor (F1 {FLOOR_F1}, recall {FLOOR_RECALL})",
+                    r.system, r.score.f1, r.score.recall
+                )));
+            }
+        }
+    }
+    Ok(())
+}

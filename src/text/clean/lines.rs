@@ -1,0 +1,393 @@
+//! Line features for the learned cleaner: what a line looks like and where it sits on the page.
+//!
+//! One vector of [`N_FEATURES`] numbers per block (a line of a page rendered to text). Every
+//! feature is a general signal, never a site's string: length, final punctuation, stop-word
+//! density, capitalisation, link-list and menu shape (short lines in runs, bullets,
+//! separators), indentation relative to the article, repetition, what the rules said, and the
+//! position relative to the densest block of running text on the page. Computing them costs
+//! two linear passes over the lines (one for the lines, one for the page context) and no
+//! allocation per word.
+//!
+//! The densest block is the maximum-sum run of lines (Kadane) where a line scores its word
+//! count minus [`DENSE_WORDS`] (minus as much again without final punctuation): paragraphs
+//! push the run on, menus and link lists pull it back. The constants here shape features; the
+//! weights given to the features are learned (see `learned.rs`).
+
+use super::Line;
+
+/// Lines shorter than this (in words) pull the densest block back.
+const DENSE_WORDS: f64 = 10.0;
+/// Half-width of the window of neighbouring lines averaged in the context features.
+const WINDOW: usize = 3;
+
+/// Feature names, in the order of each vector. A stored classifier names its features and is
+/// only used when they are exactly these.
+pub const FEATURES: &[&str] = &[
+    "ln_words",
+    "short",
+    "medium",
+    "long",
+    "terminal",
+    "stop_share",
+    "capitalised_share",
+    "letter_share",
+    "digit_share",
+    "bullet",
+    "separators",
+    "comma",
+    "chrome_phrase",
+    "rule_removed",
+    "duplicate",
+    "indent_is_main",
+    "ln_indent_diff",
+    "relative_position",
+    "in_dense_block",
+    "ln_lines_before_block",
+    "ln_lines_after_block",
+    "ln_paragraphs_before",
+    "ln_paragraphs_after",
+    "prev_ln_words",
+    "next_ln_words",
+    "prev_terminal",
+    "next_terminal",
+    "prev_rule_removed",
+    "next_rule_removed",
+    "window_paragraph_share",
+    "window_ln_words",
+    "ln_short_run",
+    "short_word_share",
+    "mean_word_length",
+    "ends_full_stop",
+    "has_url",
+    "has_clock_time",
+    "has_at_sign",
+    "ln_words_vs_page",
+];
+
+/// Number of features per line.
+pub const N_FEATURES: usize = 39;
+
+/// Function words of English: their share tells running prose from labels and names.
+const STOP: &[&str] = &[
+    "the", "a", "an", "and", "or", "but", "of", "to", "in", "on", "at", "for", "with", "by",
+    "from", "as", "is", "are", "was", "were", "be", "been", "has", "have", "had", "it", "its",
+    "that", "this", "which", "who", "he", "she", "they", "we", "his", "her", "their", "not",
+    "will", "would", "said", "than", "there", "about", "after", "into", "also", "more", "if",
+];
+
+fn is_stop(w: &str) -> bool {
+    let w = w.trim_matches(|c: char| !c.is_alphanumeric());
+    w.len() <= 5 && STOP.iter().any(|s| s.eq_ignore_ascii_case(w))
+}
+
+/// What the rules said about one line, as the features need it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RuleSigns {
+    /// A block-level rule removed it (chrome, label, caption, related run, footer, byline).
+    pub removed: bool,
+    /// It repeats an earlier line.
+    pub duplicate: bool,
+    /// It contains a chrome phrase.
+    pub chrome_phrase: bool,
+}
+
+/// Per-line facts gathered in the first pass.
+struct Base {
+    words: usize,
+    terminal: bool,
+    indent: usize,
+    paragraph: bool,
+}
+
+/// The indentation (spaces; a tab counts 4) before byte `start` on its line.
+fn indent_before(text: &str, start: usize) -> usize {
+    let mut n = 0;
+    for &b in text.as_bytes()[..start].iter().rev() {
+        match b {
+            b' ' => n += 1,
+            b'\t' => n += 4,
+            _ => break,
+        }
+    }
+    n
+}
+
+/// Features of every line. `starts[i]` is the byte offset of line `i` in `text` (for its
+/// indentation); `lines` and `signs` are parallel to it.
+pub(super) fn features(
+    text: &str,
+    starts: &[usize],
+    lines: &[Line],
+    signs: &[RuleSigns],
+) -> Vec<[f64; N_FEATURES]> {
+    let n = lines.len();
+    let base: Vec<Base> = lines
+        .iter()
+        .zip(starts)
+        .map(|(l, &s)| {
+            let words = l.n_all;
+            Base {
+                words,
+                terminal: l.terminal,
+                indent: indent_before(text, s).min(64),
+                paragraph: words >= DENSE_WORDS as usize && l.terminal,
+            }
+        })
+        .collect();
+
+    // The densest block (Kadane over word counts minus a per-line cost).
+    let (mut best, mut best_range) = (f64::MIN, (0usize, 0usize));
+    let (mut run, mut run_start) = (0.0f64, 0usize);
+    for (i, (b, s)) in base.iter().zip(signs).enumerate() {
+        let cost = if b.terminal {
+            DENSE_WORDS
+        } else {
+            2.0 * DENSE_WORDS
+        };
+        let score = if s.removed {
+            -DENSE_WORDS
+        } else {
+            b.words as f64 - cost
+        };
+        if run <= 0.0 {
+            run = score;
+            run_start = i;
+        } else {
+            run += score;
+        }
+        if run > best {
+            best = run;
+            best_range = (run_start, i + 1);
+        }
+    }
+    let (b0, b1) = best_range;
+    // The article's indentation: the most common one in the densest block, by words.
+    let mut by_indent = [0usize; 65];
+    for b in &base[b0..b1.max(b0)] {
+        by_indent[b.indent] += b.words;
+    }
+    let main_indent = (0..by_indent.len())
+        .max_by_key(|&i| (by_indent[i], std::cmp::Reverse(i)))
+        .unwrap_or(0);
+
+    // Paragraph counts before and after each line (prefix sums), runs of short lines.
+    let mut paras_before = Vec::with_capacity(n);
+    let mut acc = 0usize;
+    for b in &base {
+        paras_before.push(acc);
+        acc += b.paragraph as usize;
+    }
+    let total_paras = acc;
+    let short = |b: &Base| b.words <= 5 && !b.terminal;
+    let mut run_len = vec![0usize; n];
+    let mut i = 0;
+    while i < n {
+        if !short(&base[i]) {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j < n && short(&base[j]) {
+            j += 1;
+        }
+        for r in &mut run_len[i..j] {
+            *r = j - i;
+        }
+        i = j;
+    }
+    // The page's long lines: the mean log length of its longest tenth (selection, linear).
+    let mut lnw: Vec<f64> = base.iter().map(|b| ln1(b.words)).collect();
+    let top = (n / 10).max(1).min(n);
+    let page_long = if n == 0 {
+        0.0
+    } else {
+        let (_, _, upper) = lnw.select_nth_unstable_by(n - top, |a, b| a.total_cmp(b));
+        let upper_sum: f64 = upper.iter().sum();
+        (upper_sum + lnw[n - top]) / top as f64
+    };
+    // Window sums by prefix sums so the context costs O(n), whatever the window.
+    let mut pref_para = vec![0.0f64; n + 1];
+    let mut pref_lnw = vec![0.0f64; n + 1];
+    for (k, b) in base.iter().enumerate() {
+        pref_para[k + 1] = pref_para[k] + b.paragraph as u8 as f64;
+        pref_lnw[k + 1] = pref_lnw[k] + ln1(b.words);
+    }
+
+    let mut out = Vec::with_capacity(n);
+    for (k, ((l, b), s)) in lines.iter().zip(&base).zip(signs).enumerate() {
+        let w = b.words;
+        let (lo, hi) = (k.saturating_sub(WINDOW), (k + WINDOW + 1).min(n));
+        let width = (hi - lo) as f64;
+        let prev = k.checked_sub(1).map(|p| (&base[p], &signs[p]));
+        let next = base.get(k + 1).map(|x| (x, &signs[k + 1]));
+        let indent_diff = b.indent.abs_diff(main_indent);
+        let flag = |x: bool| x as u8 as f64;
+        let stats = l.shape();
+        out.push([
+            ln1(w),
+            flag(w <= 3),
+            flag((4..=9).contains(&w)),
+            flag(w >= 20),
+            flag(b.terminal),
+            stats.stop as f64 / w.max(1) as f64,
+            stats.capitalised as f64 / w.max(1) as f64,
+            stats.letters as f64 / stats.visible.max(1) as f64,
+            stats.digits as f64 / stats.visible.max(1) as f64,
+            flag(stats.bullet),
+            ln1(stats.separators),
+            flag(stats.comma),
+            flag(s.chrome_phrase),
+            flag(s.removed),
+            flag(s.duplicate),
+            flag(indent_diff == 0),
+            ln1(indent_diff),
+            k as f64 / n.max(1) as f64,
+            flag((b0..b1).contains(&k)),
+            ln1(b0.saturating_sub(k)),
+            ln1(k.saturating_sub(b1.saturating_sub(1))),
+            ln1(paras_before[k]),
+            ln1(total_paras - paras_before[k] - b.paragraph as usize),
+            prev.map_or(0.0, |(p, _)| ln1(p.words)),
+            next.map_or(0.0, |(x, _)| ln1(x.words)),
+            prev.map_or(0.0, |(p, _)| flag(p.terminal)),
+            next.map_or(0.0, |(x, _)| flag(x.terminal)),
+            prev.map_or(1.0, |(_, ps)| flag(ps.removed)),
+            next.map_or(1.0, |(_, xs)| flag(xs.removed)),
+            (pref_para[hi] - pref_para[lo]) / width,
+            (pref_lnw[hi] - pref_lnw[lo]) / width,
+            ln1(run_len[k]),
+            stats.short_words as f64 / stats.words.max(1) as f64,
+            stats.word_chars as f64 / stats.words.max(1) as f64,
+            flag(stats.full_stop),
+            flag(stats.url),
+            flag(stats.clock),
+            flag(stats.at),
+            ln1(w) - page_long,
+        ]);
+    }
+    out
+}
+
+fn ln1(x: usize) -> f64 {
+    (x as f64).ln_1p()
+}
+
+/// Character and word counts of a line, one pass, no allocation.
+#[derive(Debug, Default)]
+pub struct Shape {
+    pub stop: usize,
+    pub capitalised: usize,
+    pub letters: usize,
+    pub digits: usize,
+    pub visible: usize,
+    pub separators: usize,
+    pub comma: bool,
+    pub bullet: bool,
+    /// Whitespace-separated words, those of at most 3 characters (function words in most
+    /// languages: a stop-word signal that needs no word list) and their characters.
+    pub words: usize,
+    pub short_words: usize,
+    pub word_chars: usize,
+    /// Ends with a full stop (possibly inside closing quotes or brackets).
+    pub full_stop: bool,
+    pub url: bool,
+    /// A clock time such as 10:28.
+    pub clock: bool,
+    pub at: bool,
+}
+
+impl Line<'_> {
+    fn shape(&self) -> Shape {
+        let mut s = Shape {
+            bullet: self
+                .text
+                .trim_start()
+                .starts_with(['*', '+', '-', '•', '·', '–', '—', '>', '|']),
+            ..Shape::default()
+        };
+        let t = self.text.trim_end_matches(['"', '\'', '”', '’', ')', ']']);
+        s.full_stop = t.ends_with(['.', '!', '?', '…']);
+        s.url = self.text.contains("http") || self.text.contains("www.");
+        s.at = self.text.contains('@');
+        let bytes = self.text.as_bytes();
+        s.clock = bytes.windows(4).any(|w| {
+            w[0].is_ascii_digit() && w[1] == b':' && w[2].is_ascii_digit() && w[3].is_ascii_digit()
+        });
+        for c in self.text.chars() {
+            if c.is_whitespace() {
+                continue;
+            }
+            s.visible += 1;
+            if c.is_alphabetic() {
+                s.letters += 1;
+            } else if c.is_numeric() {
+                s.digits += 1;
+            } else if matches!(c, '|' | '•' | '·' | '/' | '»' | '›') {
+                s.separators += 1;
+            } else if c == ',' {
+                s.comma = true;
+            }
+        }
+        for w in self.text.split_whitespace() {
+            let core = w.trim_matches(|c: char| !c.is_alphanumeric());
+            let chars = core.chars().count();
+            s.words += 1;
+            s.word_chars += chars;
+            s.short_words += (chars <= 3) as usize;
+            if is_stop(w) {
+                s.stop += 1;
+            }
+            if w.chars()
+                .find(|c| c.is_alphabetic())
+                .is_some_and(|c| c.is_uppercase())
+            {
+                s.capitalised += 1;
+            }
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feats(text: &str) -> Vec<[f64; N_FEATURES]> {
+        let lines: Vec<Line> = text.lines().map(Line::new).collect();
+        let mut starts = Vec::new();
+        let mut at = 0;
+        for l in text.split('\n') {
+            starts.push(at + (l.len() - l.trim_start().len()));
+            at += l.len() + 1;
+        }
+        let signs = vec![RuleSigns::default(); lines.len()];
+        features(text, &starts, &lines, &signs)
+    }
+
+    fn get(v: &[f64; N_FEATURES], name: &str) -> f64 {
+        v[FEATURES.iter().position(|f| *f == name).unwrap()]
+    }
+
+    #[test]
+    fn names_match_vector_length() {
+        assert_eq!(FEATURES.len(), N_FEATURES);
+    }
+
+    #[test]
+    fn menu_lines_sit_outside_the_dense_block() {
+        let para = "The council said on Monday that the new bridge would open next spring, after two years of delays and a budget that doubled.";
+        let text = format!(
+            "  * Home\n  * News\n  * Sport\n    {para}\n    {para}\n    {para}\n  * About us"
+        );
+        let f = feats(&text);
+        assert_eq!(get(&f[0], "in_dense_block"), 0.0);
+        assert_eq!(get(&f[4], "in_dense_block"), 1.0);
+        assert_eq!(get(&f[4], "indent_is_main"), 1.0);
+        assert_eq!(get(&f[0], "indent_is_main"), 0.0);
+        assert_eq!(get(&f[0], "bullet"), 1.0);
+        assert!(get(&f[1], "ln_short_run") > get(&f[4], "ln_short_run"));
+        assert!(get(&f[4], "stop_share") > 0.2);
+        assert!(get(&f[6], "ln_lines_after_block") > 0.0);
+        assert_eq!(get(&f[6], "ln_paragraphs_after"), 0.0);
+    }
+}
