@@ -290,7 +290,7 @@ impl Report {
         let row = |out: &mut String, name: &str, s: &Score| {
             let _ = writeln!(
                 out,
-                "{name:<42} F1 {:.3}  P {:.3}  R {:.3}",
+                "{name:<42} F1 {:.4}  P {:.4}  R {:.4}",
                 s.f1, s.precision, s.recall
             );
         };
