@@ -500,6 +500,17 @@ pub fn gate(report: &TopicsReport, peers: &Peers) -> Vec<(String, String)> {
     fails
 }
 
+/// One test set's headline figures on one line.
+fn set_line(x: &SetReport) -> String {
+    format!(
+        "{:<14} rows {:>5}  accuracy {:>6.2}%  macro-F1 {:>6.2}",
+        x.name,
+        x.report.rows,
+        x.report.accuracy * 100.0,
+        x.report.macro_f1 * 100.0
+    )
+}
+
 /// A plain-text rendering for terminals and CI logs.
 pub fn to_text(r: &TopicsReport, peers: Option<&Peers>) -> String {
     use std::fmt::Write;
@@ -538,28 +549,14 @@ pub fn to_text(r: &TopicsReport, peers: Option<&Peers>) -> String {
     }
     let _ = writeln!(s, "== topic, title only (headline sent as the text)");
     for x in &r.title_only {
-        let _ = writeln!(
-            s,
-            "{:<14} rows {:>5}  accuracy {:>6.2}%  macro-F1 {:>6.2}",
-            x.name,
-            x.report.rows,
-            x.report.accuracy * 100.0,
-            x.report.macro_f1 * 100.0
-        );
+        let _ = writeln!(s, "{}", set_line(x));
     }
     let _ = writeln!(
         s,
         "== region (correct if the top region is one of the row's)"
     );
     for x in &r.region_sets {
-        let _ = writeln!(
-            s,
-            "{:<14} rows {:>5}  accuracy {:>6.2}%  macro-F1 {:>6.2}",
-            x.name,
-            x.report.rows,
-            x.report.accuracy * 100.0,
-            x.report.macro_f1 * 100.0
-        );
+        let _ = writeln!(s, "{}", set_line(x));
     }
     let _ = writeln!(
         s,

@@ -442,6 +442,18 @@ pub(super) fn train_head(
     ))
 }
 
+/// The training part of fold `f` (every fold but `f`), sources combined with `weights`.
+fn fold_training(counts: &Counts, f: usize, weights: &[f64], base: &NbStats) -> NbStats {
+    let parts: Vec<NbStats> = counts
+        .per_source
+        .iter()
+        .zip(&counts.per_fold[f])
+        .map(|(all, fold)| all.minus(fold))
+        .collect();
+    let refs: Vec<&NbStats> = parts.iter().collect();
+    combine(&refs, weights, base)
+}
+
 /// Tries every (alpha, source weights) pair by k-fold cross-validation; returns the best by
 /// the recipe's metric and its cross-validated report.
 #[allow(clippy::too_many_arguments)]
@@ -465,16 +477,7 @@ fn select(
         // The training part of each fold for these weights (all folds but one), built once per
         // weight vector and reused for every alpha.
         let train_parts: Vec<NbStats> = (0..k)
-            .map(|f| {
-                let parts: Vec<NbStats> = counts
-                    .per_source
-                    .iter()
-                    .zip(&counts.per_fold[f])
-                    .map(|(all, fold)| all.minus(fold))
-                    .collect();
-                let refs: Vec<&NbStats> = parts.iter().collect();
-                combine(&refs, weights, base)
-            })
+            .map(|f| fold_training(counts, f, weights, base))
             .collect();
         for &alpha in alphas {
             let p = NbParams {
@@ -542,14 +545,7 @@ fn out_of_fold(
     let mut jlls = Vec::new();
     let mut truth = Vec::new();
     for f in 0..k {
-        let parts: Vec<NbStats> = counts
-            .per_source
-            .iter()
-            .zip(&counts.per_fold[f])
-            .map(|(all, fold)| all.minus(fold))
-            .collect();
-        let refs: Vec<&NbStats> = parts.iter().collect();
-        let head = combine(&refs, &chosen.weights, base)
+        let head = fold_training(counts, f, &chosen.weights, base)
             .fit_direct(params, 1)
             .map_err(|error| TrainError::Classify {
                 head: h.name.clone(),
