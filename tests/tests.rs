@@ -5,6 +5,7 @@ mod util;
 
 mod bad_input;
 mod cleaning;
+mod metrics;
 mod model_files;
 mod process;
 mod regions;
