@@ -56,7 +56,7 @@ run_on() {
 # Odd pairs run off first, even pairs on first: neither side always gets the first slot.
 for i in $(seq "$PAIRS"); do
   if [ $((i % 2)) = 1 ]; then offs+=("$(run off $OFF $P1)"); run_on; else run_on; offs+=("$(run off $OFF $P1)"); fi
-  echo "pair $i: off ${offs[-1]} req/s, on ${ons[-1]} req/s"
+  echo "pair $i (req/s, server CPU us/call): off ${offs[-1]}; on ${ons[-1]}"
 done
 curl -s http://127.0.0.1:$MPORT/metrics > $OUT/scrape.txt
 grep -E '^lede_grpc_calls_total\{method="Classify",code="OK"\}' $OUT/scrape.txt
