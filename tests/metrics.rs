@@ -309,45 +309,37 @@ async fn endpoint_serves_only_metrics_and_can_be_off() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_flight_and_deadline_cancelled_calls() {
     let s = TestServer::start(config(&util::default_model())).await;
-    let c = s.client().await;
-    let long: String = (0..3000)
-        .map(|i| format!("Sentence {i} talks about markets, banks and the economy of Europe. "))
-        .collect();
-    let summarize = |timeout: Option<Duration>| {
-        let mut c = c.clone();
-        let mut req = tonic::Request::new(proto::SummarizeRequest {
-            text: long.clone(),
-            ..Default::default()
-        });
-        if let Some(t) = timeout {
-            req.set_timeout(t);
-        }
-        tokio::spawn(async move { c.summarize(req).await.map(|_| ()) })
-    };
+    let mut c = s.client().await;
 
-    // A long call is in flight while we scrape.
-    let call = summarize(None);
-    let mut in_flight = 0.0;
-    while !call.is_finished() && in_flight < 1.0 {
-        in_flight = must(&scrape(&s).await, "lede_grpc_calls_in_flight");
-    }
-    assert_eq!(
-        in_flight, 1.0,
-        "the long call finished before a scrape saw it"
-    );
-    call.await.unwrap().unwrap();
+    // An AnalyzeStream whose client keeps its request stream open is in flight until it closes.
+    let (tx, rx) = tokio::sync::mpsc::channel::<proto::AnalyzeRequest>(1);
+    let mut out = c
+        .analyze_stream(tokio_stream::wrappers::ReceiverStream::new(rx))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(must(&scrape(&s).await, "lede_grpc_calls_in_flight"), 1.0);
+    drop(tx);
+    assert!(out.message().await.unwrap().is_none());
 
     // A call whose deadline expires is abandoned by the server: counted as CANCELLED, the code
-    // the client gets. The deadline is long enough for the call to reach the server, short
-    // enough to end it; the server notices it (its own timer, or the client's reset) a moment
-    // after the client does, so wait for the call to leave.
-    let late = summarize(Some(Duration::from_millis(150))).await.unwrap();
-    assert_eq!(late.unwrap_err().code(), Code::Cancelled);
+    // the client gets. A text near the 1 MiB limit takes far longer than the deadline; the
+    // server notices the end (its own timer, or the client's reset) a moment after the client
+    // does, so wait for the call to leave.
+    let long: String = (0..12_000)
+        .map(|i| format!("Sentence {i} talks about markets, banks and the economy. "))
+        .collect();
+    let mut req = tonic::Request::new(proto::SummarizeRequest {
+        text: long,
+        ..Default::default()
+    });
+    req.set_timeout(Duration::from_millis(20));
+    assert_eq!(c.summarize(req).await.unwrap_err().code(), Code::Cancelled);
     let t0 = std::time::Instant::now();
     let mut t = scrape(&s).await;
     while must(&t, "lede_grpc_calls_in_flight") > 0.0 {
         assert!(
-            t0.elapsed() < Duration::from_secs(10),
+            t0.elapsed() < Duration::from_secs(20),
             "call never left:\n{t}"
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -361,7 +353,10 @@ async fn in_flight_and_deadline_cancelled_calls() {
         1.0
     );
     assert_eq!(
-        must(&t, r#"lede_grpc_calls_total{method="Summarize",code="OK"}"#),
+        must(
+            &t,
+            r#"lede_grpc_calls_total{method="AnalyzeStream",code="OK"}"#
+        ),
         1.0
     );
     s.stop().await.unwrap();
