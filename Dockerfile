@@ -25,7 +25,8 @@ USER 10001
 ENV LEDE_ADDR=0.0.0.0:50051 \
     LEDE_MODEL=/models/default \
     RUST_LOG=info
-EXPOSE 50051
+# 50051: gRPC; 9100: Prometheus metrics (GET /metrics; LEDE_METRICS_ADDR=off disables it).
+EXPOSE 50051 9100
 # The server itself answers grpc.health.v1; the probe is the same binary, no extra tools.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
     CMD ["/usr/local/bin/lede-server", "healthcheck", "--addr", "127.0.0.1:50051"]

@@ -17,7 +17,8 @@ cargo build --release --locked --bin lede-server 2>/dev/null
 PORT=${PORT:-50599}
 OUT=target/grpc-bench; mkdir -p $OUT
 t0=$(date +%s%N)
-RUST_LOG=warn ./target/release/lede-server --addr 127.0.0.1:$PORT &
+# Metrics on (the default in production), on a free port so runs never clash over 9100.
+RUST_LOG=warn ./target/release/lede-server --addr 127.0.0.1:$PORT --metrics-addr ${METRICS_ADDR:-127.0.0.1:0} &
 PID=$!
 trap 'kill $PID 2>/dev/null || true' EXIT
 until ./target/release/lede-server healthcheck --addr 127.0.0.1:$PORT >/dev/null 2>&1; do sleep 0.01; done

@@ -17,7 +17,7 @@ command -v h2load >/dev/null || { apt-get install -y -qq nghttp2-client >/dev/nu
 cargo build --release --locked --bin lede-server 2>/dev/null
 PORT=${PORT:-50598}
 OUT=target/soak; mkdir -p $OUT
-./target/release/lede-server --addr 127.0.0.1:$PORT --max-concurrent-calls 32 --log-format json > $OUT/server.log 2>&1 &
+./target/release/lede-server --addr 127.0.0.1:$PORT --metrics-addr off --max-concurrent-calls 32 --log-format json > $OUT/server.log 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null || true' EXIT
 until ./target/release/lede-server healthcheck --addr 127.0.0.1:$PORT >/dev/null 2>&1; do sleep 0.05; done

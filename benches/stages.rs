@@ -12,6 +12,11 @@
 //! pages of 64 KiB, 256 KiB and 1 MiB (the server's text limit). Near-linear time shows as a
 //! flat time per byte across sizes; `bench/scaling.py` turns the estimates into that table.
 //!
+//! `metrics/call/{off,on}`: what the metrics layer adds to one gRPC call (count, time, in-flight,
+//! code from `grpc-status`) around a service that answers at once; `off` is the layer with
+//! metrics disabled. The difference is the per-call cost, free of the noise of a loaded machine
+//! that swamps it in `bench/metrics_cost.sh`.
+//!
 //! `cargo bench --bench stages` (all), `cargo bench --bench stages -- stages/classify` (one),
 //! criterion's own flags after `--` (e.g. `--measurement-time 1 --warm-up-time 0.5`).
 //! Estimates land in `target/criterion/<group>/<bench>/new/estimates.json` (bench/run.sh reads
@@ -194,6 +199,66 @@ fn scaling(c: &mut Criterion) {
     }
 }
 
+/// A service that answers every call at once with an empty OK (trailers-only) response.
+#[derive(Clone)]
+struct Answer;
+
+type Empty = http_body_util::Empty<hyper::body::Bytes>;
+
+impl tower::Service<http::Request<()>> for Answer {
+    type Response = http::Response<Empty>;
+    type Error = std::convert::Infallible;
+    type Future = std::future::Ready<Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: http::Request<()>) -> Self::Future {
+        let mut r = http::Response::new(Empty::new());
+        r.headers_mut()
+            .insert("grpc-status", http::HeaderValue::from_static("0"));
+        std::future::ready(Ok(r))
+    }
+}
+
+fn metrics_layer(c: &mut Criterion) {
+    use http_body_util::BodyExt;
+    use lede::server::metrics::{Metrics, MetricsLayer};
+    use tower::{Layer, Service};
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let mut g = c.benchmark_group("metrics/call");
+    for (name, metrics) in [
+        ("off", None),
+        ("on", Some(std::sync::Arc::new(Metrics::new()))),
+    ] {
+        let mut svc = MetricsLayer::new(metrics).layer(Answer);
+        g.bench_function(name, |b| {
+            b.iter_custom(|n| {
+                rt.block_on(async {
+                    let t0 = std::time::Instant::now();
+                    for _ in 0..n {
+                        let req = http::Request::builder()
+                            .uri("/lede.v1.Analyzer/Classify")
+                            .body(())
+                            .unwrap();
+                        let body = svc.call(req).await.unwrap().into_body();
+                        black_box(body.collect().await.unwrap());
+                    }
+                    t0.elapsed()
+                })
+            })
+        });
+    }
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     // Short defaults for 2-core CI machines; criterion's flags after `--` override them.
@@ -201,6 +266,6 @@ criterion_group! {
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3))
         .sample_size(20);
-    targets = stages, scaling
+    targets = stages, scaling, metrics_layer
 }
 criterion_main!(benches);

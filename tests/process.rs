@@ -16,7 +16,10 @@ fn free_port() -> u16 {
 }
 
 fn server() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_lede-server"))
+    let mut c = Command::new(env!("CARGO_BIN_EXE_lede-server"));
+    // Tests run in parallel (and beside other checkouts): never the fixed default port 9100.
+    c.env("LEDE_METRICS_ADDR", "127.0.0.1:0");
+    c
 }
 
 #[test]
@@ -44,6 +47,10 @@ fn bad_configuration_fails_fast_with_one_line() {
         (
             vec!["--max-text-bytes".into(), "0".into()],
             "must be at least 1",
+        ),
+        (
+            vec!["--metrics-addr".into(), "nonsense".into()],
+            "--metrics-addr \"nonsense\" is not a socket address",
         ),
     ];
     for (args, want) in cases {

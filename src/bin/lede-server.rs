@@ -60,6 +60,9 @@ struct Args {
     /// CA (PEM) that client certificates must chain to: enables mutual TLS.
     #[arg(long, env = "LEDE_TLS_CLIENT_CA", requires = "tls_cert")]
     tls_client_ca: Option<PathBuf>,
+    /// Address for Prometheus metrics (GET /metrics over HTTP/1), or "off" for no metrics.
+    #[arg(long, env = "LEDE_METRICS_ADDR", default_value = "0.0.0.0:9100")]
+    metrics_addr: String,
     /// Log format.
     #[arg(long, env = "LEDE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -136,6 +139,12 @@ fn config(a: &Args) -> Result<(SocketAddr, ServerConfig)> {
             a.addr
         )
     })?;
+    let metrics_addr = match a.metrics_addr.as_str() {
+        "off" => None,
+        s => Some(s.parse::<SocketAddr>().with_context(|| {
+            format!("--metrics-addr {s:?} is not a socket address like 0.0.0.0:9100 or \"off\"")
+        })?),
+    };
     let model_path = match &a.model {
         Some(p) => p.clone(),
         None => default_model()?,
@@ -179,6 +188,7 @@ fn config(a: &Args) -> Result<(SocketAddr, ServerConfig)> {
         addr,
         ServerConfig {
             tls,
+            metrics_addr,
             model_path,
             max_request_bytes: a.max_request_bytes,
             max_text_bytes: a.max_text_bytes,

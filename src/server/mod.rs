@@ -9,10 +9,12 @@
 
 pub mod convert;
 pub mod error;
+pub mod metrics;
 pub mod proto;
 mod service;
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -50,6 +52,9 @@ pub struct ServerConfig {
     pub shutdown_grace: Duration,
     /// Serve TLS (and require client certificates if `client_ca_pem` is set). Default: none.
     pub tls: Option<TlsConfig>,
+    /// Serve Prometheus metrics (`GET /metrics`) on this address; None: no metrics at all.
+    /// Default: none here (the binary's default is 0.0.0.0:9100).
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 /// PEM material for TLS (rustls through tonic). The binary reads the files; the library never
@@ -83,6 +88,7 @@ impl Default for ServerConfig {
             default_deadline: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(10),
             tls: None,
+            metrics_addr: None,
         }
     }
 }
@@ -98,6 +104,11 @@ pub enum ServerError {
     Reflection(#[from] tonic_reflection::server::Error),
     #[error("model loading task failed: {0}")]
     Task(String),
+    #[error("cannot listen for metrics on {addr}: {source}")]
+    MetricsListen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 /// Shared state: configuration and the current model.
@@ -105,6 +116,8 @@ pub struct State {
     pub config: ServerConfig,
     model: ArcSwapOption<Model>,
     health: tonic_health::server::HealthReporter,
+    /// None when metrics are off.
+    pub metrics: Option<Arc<metrics::Metrics>>,
 }
 
 impl State {
@@ -131,17 +144,31 @@ impl State {
         Ok(Arc::new(model))
     }
 
+    /// Puts `m` in service (and in the metrics' model info).
+    fn store(&self, m: Arc<Model>) {
+        if let Some(metrics) = &self.metrics {
+            metrics.model_loaded(&m.meta.name, &m.meta.version);
+        }
+        self.model.store(Some(m));
+    }
+
     /// Loads the model again from its path and swaps it in. On failure the old model keeps
     /// serving; the error is logged and returned.
     pub async fn reload(&self) -> Result<String, ModelError> {
         match self.load().await {
             Ok(m) => {
                 let v = m.meta.version.clone();
-                self.model.store(Some(m));
+                self.store(m);
+                if let Some(metrics) = &self.metrics {
+                    metrics.reload(true);
+                }
                 info!(version = %v, "model reloaded");
                 Ok(v)
             }
             Err(e) => {
+                if let Some(metrics) = &self.metrics {
+                    metrics.reload(false);
+                }
                 error!(error = %e, "model reload failed; the previous model keeps serving");
                 Err(e)
             }
@@ -168,6 +195,8 @@ async fn set_health(h: &tonic_health::server::HealthReporter, serving: bool) {
 #[derive(Clone)]
 pub struct Handle {
     pub state: Arc<State>,
+    /// Where `GET /metrics` is served (the bound address: port 0 resolved), if metrics are on.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 /// Serves on `listener` until `shutdown` resolves. `ready` receives the handle once the
@@ -178,12 +207,31 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
     ready: impl FnOnce(Handle) + Send,
 ) -> Result<(), ServerError> {
+    // Metrics first: a busy or bad metrics address fails before anything is served.
+    let metrics_listener = match config.metrics_addr {
+        Some(addr) => Some(
+            TcpListener::bind(addr)
+                .await
+                .map_err(|source| ServerError::MetricsListen { addr, source })?,
+        ),
+        None => None,
+    };
+    let metrics_addr = metrics_listener.as_ref().and_then(|l| l.local_addr().ok());
+    let metrics = metrics_listener
+        .as_ref()
+        .map(|_| Arc::new(metrics::Metrics::new()));
+    // Dropping this handle (when `serve` returns) stops the endpoint.
+    let _metrics_task = metrics_listener.zip(metrics.clone()).map(|(l, m)| {
+        info!(addr = ?metrics_addr, "metrics on GET /metrics");
+        AbortOnDrop(tokio::spawn(metrics::serve_http(l, m)))
+    });
     let (health, health_service) = tonic_health::server::health_reporter();
     set_health(&health, false).await;
     let state = Arc::new(State {
         config: config.clone(),
         model: ArcSwapOption::empty(),
         health: health.clone(),
+        metrics: metrics.clone(),
     });
 
     let reflection_v1 = tonic_reflection::server::Builder::configure()
@@ -204,6 +252,8 @@ pub async fn serve(
     // Small request/response pairs must not wait for Nagle's algorithm (40 ms with delayed ACKs).
     let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
     let layer = tower::ServiceBuilder::new()
+        // Outermost, so it sees shed calls and times the queueing behind the limit too.
+        .layer(metrics::MetricsLayer::new(metrics))
         .load_shed()
         .concurrency_limit(config.max_concurrent_calls)
         .into_inner();
@@ -233,6 +283,7 @@ pub async fn serve(
     tokio::task::yield_now().await;
     ready(Handle {
         state: state.clone(),
+        metrics_addr,
     });
 
     // Load the model; a failure here is fatal.
@@ -244,7 +295,7 @@ pub async fn serve(
             return Err(e.into());
         }
     };
-    state.model.store(Some(model));
+    state.store(model);
     set_health(&state.health, true).await;
     info!("serving");
 
@@ -269,4 +320,13 @@ pub async fn serve(
     }
     info!("stopped");
     Ok(())
+}
+
+/// Aborts a spawned task when dropped (the metrics endpoint lives exactly as long as `serve`).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }

@@ -75,10 +75,16 @@ impl Service {
         .await
         .map_err(|e| ServiceError::Internal(format!("analysis task failed: {e}")))?
         .ok_or_else(|| ServiceError::Internal("analysis skipped after the call ended".into()))?
+        .inspect(|(_, _, a)| {
+            if let Some(m) = &self.state.metrics {
+                m.removals(a.removed.iter().map(|r| r.reason));
+            }
+        })
     }
 
     /// Wraps a unary handler body with a span and one log line with latency and outcome.
     async fn unary<T, F>(
+        &self,
         method: &'static str,
         id: String,
         bytes: usize,
@@ -87,6 +93,9 @@ impl Service {
     where
         F: std::future::Future<Output = Result<T, ServiceError>>,
     {
+        if let Some(m) = &self.state.metrics {
+            m.document(method, bytes);
+        }
         let span = tracing::info_span!("call", method, request_id = %id, bytes);
         async move {
             let t0 = Instant::now();
@@ -124,7 +133,7 @@ impl Analyzer for Service {
         let id = request_id(&request);
         let r = request.into_inner();
         let bytes = r.text.len() + r.title.len() + r.html.len();
-        Self::unary("Classify", id, bytes, async {
+        self.unary("Classify", id, bytes, async {
             let req = DocRequest::from_classify(r, self.limits())?;
             let (model, req, a) = self.run(req).await?;
             Ok(convert::classify_response(&req, &a, &model.meta.version))
@@ -139,7 +148,7 @@ impl Analyzer for Service {
         let id = request_id(&request);
         let r = request.into_inner();
         let bytes = r.text.len() + r.title.len() + r.html.len();
-        Self::unary("Summarize", id, bytes, async {
+        self.unary("Summarize", id, bytes, async {
             let req = DocRequest::from_summarize(r, self.limits())?;
             let (model, req, a) = self.run(req).await?;
             Ok(convert::summarize_response(
@@ -159,7 +168,7 @@ impl Analyzer for Service {
         let id = request_id(&request);
         let r = request.into_inner();
         let bytes = r.text.len() + r.title.len() + r.html.len();
-        Self::unary("Analyze", id, bytes, async {
+        self.unary("Analyze", id, bytes, async {
             let req = DocRequest::from_analyze(r, self.limits())?;
             let (model, req, a) = self.run(req).await?;
             Ok(convert::analyze_response(&req, &a, &model.meta.version))
@@ -203,6 +212,9 @@ impl Analyzer for Service {
                         let _ = tx.send(Err(e.into())).await;
                         break;
                     }
+                    if let Some(m) = &svc.state.metrics {
+                        m.document("AnalyzeStream", item.text.len() + item.title.len());
+                    }
                     let item_id = item.id.clone();
                     let out = match DocRequest::from_analyze(item, svc.limits()) {
                         Ok(req) => match svc.run(req).await {
@@ -219,6 +231,9 @@ impl Analyzer for Service {
                             convert::error_item(item_id, &e)
                         }
                     };
+                    if let Some(m) = &svc.state.metrics {
+                        m.stream_item(out.error.is_none());
+                    }
                     if tx.send(Ok(out)).await.is_err() {
                         info!("client went away");
                         break;
@@ -243,7 +258,7 @@ impl Analyzer for Service {
         request: Request<proto::GetModelInfoRequest>,
     ) -> Result<Response<proto::ModelInfo>, Status> {
         let id = request_id(&request);
-        Self::unary("GetModelInfo", id, 0, async {
+        self.unary("GetModelInfo", id, 0, async {
             let model = self.state.model().ok_or(ServiceError::NoModel)?;
             Ok(convert::model_info(&model.meta))
         })
