@@ -9,7 +9,7 @@
 //! allocation per word.
 //!
 //! The densest block is the maximum-sum run of lines (Kadane) where a line scores its word
-//! count minus [`DENSE_WORDS`] (minus as much again without final punctuation): paragraphs
+//! count minus `DENSE_WORDS` (minus as much again without final punctuation): paragraphs
 //! push the run on, menus and link lists pull it back. The constants here shape features; the
 //! weights given to the features are learned (see `learned.rs`).
 
