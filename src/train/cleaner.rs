@@ -3,13 +3,13 @@
 //! Labels come from the ground truth: a token of the rendered page is *article* when one of
 //! the 4-word shingles it belongs to (the benchmark's metric unit) is a shingle of the true
 //! body; a line is article text when at least `label_share` of its tokens are. The classifier
-//! is a logistic regression (linfa-logistic) over standardised [line
+//! is logistic regression (linfa-logistic) over standardised [line
 //! features](crate::text::clean::lines), stacked in two stages (see
-//! [`learned`](crate::text::clean::learned)). Its two hyperparameters, the L2 penalty `alpha` and
+//! [`crate::text::clean::learned`]). Its two hyperparameters, the L2 penalty `alpha` and
 //! the keep `threshold`, are chosen by cross-validation grouped by site (no page's site in its
-//! own training folds), maximising the benchmark's shingle F1 of the cleaned pages, which is
-//! what the classifier is for (line accuracy would weigh a one-word menu item like a
-//! paragraph). The reported cross-validated figure is nested: each outer fold chooses its own
+//! own training folds), maximising the benchmark's shingle F1 of the cleaned pages among the
+//! settings whose recall reaches `min_recall` (line accuracy would weigh a one-word menu item
+//! like a paragraph). The reported cross-validated figure is nested: each outer fold chooses its own
 //! hyperparameters by an inner grouped CV on its training sites only.
 
 use std::collections::BTreeMap;

@@ -52,8 +52,8 @@ pub struct Linear {
 impl Linear {
     pub fn score(&self, x: &[f64]) -> f64 {
         let mut z = self.bias;
-        for i in 0..self.weights.len() {
-            z += self.weights[i] * (x[i] - self.shift[i]) / self.scale[i];
+        for (((w, s), d), xi) in self.weights.iter().zip(&self.shift).zip(&self.scale).zip(x) {
+            z += w * (xi - s) / d;
         }
         z
     }

@@ -9,7 +9,7 @@
 //! allocation per word.
 //!
 //! The densest block is the maximum-sum run of lines (Kadane) where a line scores its word
-//! count minus [`DENSE_WORDS`] (minus as much again without final punctuation): paragraphs
+//! count minus `DENSE_WORDS` (minus as much again without final punctuation): paragraphs
 //! push the run on, menus and link lists pull it back. The constants here shape features; the
 //! weights given to the features are learned (see `learned.rs`).
 
@@ -68,16 +68,70 @@ pub const FEATURES: &[&str] = &[
 pub const N_FEATURES: usize = 39;
 
 /// Function words of English: their share tells running prose from labels and names.
-const STOP: &[&str] = &[
-    "the", "a", "an", "and", "or", "but", "of", "to", "in", "on", "at", "for", "with", "by",
-    "from", "as", "is", "are", "was", "were", "be", "been", "has", "have", "had", "it", "its",
-    "that", "this", "which", "who", "he", "she", "they", "we", "his", "her", "their", "not",
-    "will", "would", "said", "than", "there", "about", "after", "into", "also", "more", "if",
-];
-
+/// `w` is the word without surrounding punctuation. Lowercased into a stack buffer and matched
+/// as bytes: this runs for every word of every line, so no allocation and no list scan.
 fn is_stop(w: &str) -> bool {
-    let w = w.trim_matches(|c: char| !c.is_alphanumeric());
-    w.len() <= 5 && STOP.iter().any(|s| s.eq_ignore_ascii_case(w))
+    let b = w.as_bytes();
+    if b.is_empty() || b.len() > 5 {
+        return false;
+    }
+    let mut buf = [0u8; 5];
+    for (d, s) in buf.iter_mut().zip(b) {
+        *d = s.to_ascii_lowercase();
+    }
+    matches!(
+        &buf[..b.len()],
+        b"the"
+            | b"a"
+            | b"an"
+            | b"and"
+            | b"or"
+            | b"but"
+            | b"of"
+            | b"to"
+            | b"in"
+            | b"on"
+            | b"at"
+            | b"for"
+            | b"with"
+            | b"by"
+            | b"from"
+            | b"as"
+            | b"is"
+            | b"are"
+            | b"was"
+            | b"were"
+            | b"be"
+            | b"been"
+            | b"has"
+            | b"have"
+            | b"had"
+            | b"it"
+            | b"its"
+            | b"that"
+            | b"this"
+            | b"which"
+            | b"who"
+            | b"he"
+            | b"she"
+            | b"they"
+            | b"we"
+            | b"his"
+            | b"her"
+            | b"their"
+            | b"not"
+            | b"will"
+            | b"would"
+            | b"said"
+            | b"than"
+            | b"there"
+            | b"about"
+            | b"after"
+            | b"into"
+            | b"also"
+            | b"more"
+            | b"if"
+    )
 }
 
 /// What the rules said about one line, as the features need it.
@@ -297,52 +351,91 @@ pub struct Shape {
 }
 
 impl Line<'_> {
+    /// One pass over the characters (this runs on every line of every request).
     fn shape(&self) -> Shape {
+        let text = self.text;
         let mut s = Shape {
-            bullet: self
-                .text
+            bullet: text
                 .trim_start()
                 .starts_with(['*', '+', '-', '•', '·', '–', '—', '>', '|']),
+            url: text.contains("http") || text.contains("www."),
             ..Shape::default()
         };
-        let t = self.text.trim_end_matches(['"', '\'', '”', '’', ')', ']']);
+        let t = text.trim_end_matches(['"', '\'', '”', '’', ')', ']']);
         s.full_stop = t.ends_with(['.', '!', '?', '…']);
-        s.url = self.text.contains("http") || self.text.contains("www.");
-        s.at = self.text.contains('@');
-        let bytes = self.text.as_bytes();
-        s.clock = bytes.windows(4).any(|w| {
-            w[0].is_ascii_digit() && w[1] == b':' && w[2].is_ascii_digit() && w[3].is_ascii_digit()
-        });
-        for c in self.text.chars() {
+        // The current word: whether it has started, the byte range and char count of its core
+        // (first to last alphanumeric), and whether its first letter has been seen.
+        let mut in_word = false;
+        let (mut core_start, mut core_end) = (usize::MAX, 0usize);
+        let (mut since_core, mut core_chars) = (0usize, 0usize);
+        let mut letter_seen = false;
+        // The last three characters, for clock times (digit ':' digit digit).
+        let mut last = [' '; 3];
+        let end_word = |s: &mut Shape, core_start: usize, core_end: usize, core_chars: usize| {
+            s.words += 1;
+            s.word_chars += core_chars;
+            s.short_words += (core_chars <= 3) as usize;
+            if core_start < core_end && is_stop(&text[core_start..core_end]) {
+                s.stop += 1;
+            }
+        };
+        for (i, c) in text.char_indices() {
             if c.is_whitespace() {
+                if in_word {
+                    end_word(&mut s, core_start, core_end, core_chars);
+                    in_word = false;
+                }
+                last = [last[1], last[2], c];
                 continue;
             }
+            if !in_word {
+                in_word = true;
+                core_start = usize::MAX;
+                core_end = 0;
+                since_core = 0;
+                core_chars = 0;
+                letter_seen = false;
+            }
             s.visible += 1;
-            if c.is_alphabetic() {
+            let alpha = c.is_alphabetic();
+            let alnum = alpha || c.is_numeric();
+            if alpha {
                 s.letters += 1;
+                if !letter_seen {
+                    letter_seen = true;
+                    s.capitalised += c.is_uppercase() as usize;
+                }
             } else if c.is_numeric() {
                 s.digits += 1;
+                if c.is_ascii_digit()
+                    && last[2].is_ascii_digit()
+                    && last[1] == ':'
+                    && last[0].is_ascii_digit()
+                {
+                    s.clock = true;
+                }
             } else if matches!(c, '|' | '•' | '·' | '/' | '»' | '›') {
                 s.separators += 1;
             } else if c == ',' {
                 s.comma = true;
+            } else if c == '@' {
+                s.at = true;
             }
+            if core_start != usize::MAX {
+                since_core += 1;
+            }
+            if alnum {
+                if core_start == usize::MAX {
+                    core_start = i;
+                    since_core = 1;
+                }
+                core_end = i + c.len_utf8();
+                core_chars = since_core;
+            }
+            last = [last[1], last[2], c];
         }
-        for w in self.text.split_whitespace() {
-            let core = w.trim_matches(|c: char| !c.is_alphanumeric());
-            let chars = core.chars().count();
-            s.words += 1;
-            s.word_chars += chars;
-            s.short_words += (chars <= 3) as usize;
-            if is_stop(w) {
-                s.stop += 1;
-            }
-            if w.chars()
-                .find(|c| c.is_alphabetic())
-                .is_some_and(|c| c.is_uppercase())
-            {
-                s.capitalised += 1;
-            }
+        if in_word {
+            end_word(&mut s, core_start, core_end, core_chars);
         }
         s
     }
@@ -366,6 +459,67 @@ mod tests {
 
     fn get(v: &[f64; N_FEATURES], name: &str) -> f64 {
         v[FEATURES.iter().position(|f| *f == name).unwrap()]
+    }
+
+    /// The straightforward version of `Line::shape` (several passes), to check the one-pass one.
+    fn shape_reference(line: &Line) -> Shape {
+        let text = line.text;
+        let mut s = Shape::default();
+        let t = text.trim_end_matches(['"', '\'', '”', '’', ')', ']']);
+        s.full_stop = t.ends_with(['.', '!', '?', '…']);
+        s.url = text.contains("http") || text.contains("www.");
+        s.at = text.contains('@');
+        s.bullet = text
+            .trim_start()
+            .starts_with(['*', '+', '-', '•', '·', '–', '—', '>', '|']);
+        let chars: Vec<char> = text.chars().collect();
+        s.clock = chars.windows(4).any(|w| {
+            w[0].is_ascii_digit() && w[1] == ':' && w[2].is_ascii_digit() && w[3].is_ascii_digit()
+        });
+        for c in text.chars().filter(|c| !c.is_whitespace()) {
+            s.visible += 1;
+            if c.is_alphabetic() {
+                s.letters += 1;
+            } else if c.is_numeric() {
+                s.digits += 1;
+            } else if matches!(c, '|' | '•' | '·' | '/' | '»' | '›') {
+                s.separators += 1;
+            } else if c == ',' {
+                s.comma = true;
+            }
+        }
+        for w in text.split_whitespace() {
+            let core = w.trim_matches(|c: char| !c.is_alphanumeric());
+            let n = core.chars().count();
+            s.words += 1;
+            s.word_chars += n;
+            s.short_words += (n <= 3) as usize;
+            s.stop += is_stop(core) as usize;
+            s.capitalised += w
+                .chars()
+                .find(|c| c.is_alphabetic())
+                .is_some_and(|c| c.is_uppercase()) as usize;
+        }
+        s
+    }
+
+    #[test]
+    fn one_pass_shape_equals_the_reference() {
+        for t in [
+            "",
+            "  * Home",
+            "\"The ministers, who met at 10:30 in Zürich, said (again) it's over.\"",
+            "Follow us @lede | News / Sport » More › www.example.com 1:2 12:345",
+            "«Ça va», dit-il — ÉTÉ 2019… 3½ 。中文 测试",
+            "...  --  ,, a.b.c THE The the 'the' (the)",
+        ] {
+            let line = Line::new(t);
+            assert_eq!(
+                format!("{:?}", line.shape()),
+                format!("{:?}", shape_reference(&line)),
+                "{t:?}"
+            );
+        }
     }
 
     #[test]

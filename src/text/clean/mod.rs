@@ -12,6 +12,14 @@
 //! 2. runs of related-headline lines (short lines without final punctuation, next to each other);
 //! 3. a block or sentence equal, after normalisation (case, white space, quote style,
 //!    punctuation), to an earlier one or to the title: the first occurrence is kept.
+//!
+//! The rules are tuned for precision. Whole web pages (menus, link lists, teasers, footers in
+//! many shapes) need more: [`clean_with`] also takes a learned line classifier
+//! ([`learned::LineClassifier`], over the features of [`lines`]) that removes, after step 2,
+//! the lines it does not judge to be article text (reason `chrome`). It is fitted by
+//! `lede-train` and lives in the model bundle; this module knows nothing of models, and
+//! without a classifier cleaning is the rules alone. The classifier costs one more linear
+//! pass over the lines.
 
 pub mod learned;
 pub mod lines;
