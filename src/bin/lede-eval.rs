@@ -350,9 +350,13 @@ fn run() -> Result<()> {
                 };
                 let a = model.analyze(&r.title, &r.text, &opts);
                 let picked: Vec<&str> = if lead {
-                    let spans: Vec<_> = lede::text::clean(&r.text, Some(&r.title))
-                        .sentences()
-                        .collect();
+                    let spans: Vec<_> = lede::text::clean_with(
+                        &r.text,
+                        Some(&r.title),
+                        model.extras.cleaner.as_ref(),
+                    )
+                    .sentences()
+                    .collect();
                     let k = match length {
                         Length::Ratio(x) => ((x * spans.len() as f64).round() as usize).max(1),
                         Length::Sentences(k) => k,
@@ -427,8 +431,9 @@ fn run() -> Result<()> {
                     .map(|l| l.text.as_str())
                     .collect::<Vec<_>>()
                     .join("\n");
-                // The page is sent without a separate title, as a scraper would.
-                let cleaned = lede::text::clean(&page, None);
+                // The page is sent without a separate title, as a scraper would; cleaned as
+                // served (with the model's line classifier when it has one).
+                let cleaned = lede::text::clean_with(&page, None, model.extras.cleaner.as_ref());
                 let mut offset = 0;
                 for l in &lines {
                     let (a, b) = (offset, offset + l.text.len());
@@ -486,7 +491,8 @@ fn run() -> Result<()> {
                     return Ok(());
                 }
                 let all = lede::text::sentences(&r.text).len();
-                let c = lede::text::clean(&r.text, Some(&r.title));
+                let c =
+                    lede::text::clean_with(&r.text, Some(&r.title), model.extras.cleaner.as_ref());
                 total += all;
                 kept += c.sentences().count();
                 if verbose {
