@@ -3,9 +3,11 @@
 //!
 //! - [`shingle`]: the Article Extraction Benchmark's text-extraction metric (4-word shingles).
 //! - [`aeb`]: loading the benchmark's pages (rendered text, HTML, ground truth).
+//! - [`summaries`]: ROUGE (Rust approximation for training) and the summary evaluation runs.
 
 pub mod aeb;
 pub mod shingle;
+pub mod summaries;
 
 /// Errors of reading evaluation data. Each names the file.
 #[derive(Debug, thiserror::Error)]

@@ -10,6 +10,7 @@
 
 pub mod data;
 pub mod eval;
+pub mod summary;
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -49,6 +50,8 @@ pub enum TrainError {
     Features { head: String, error: FeatureError },
     #[error("head {head:?}: {error}")]
     Classify { head: String, error: ClassifyError },
+    #[error("summary scorer: {0}")]
+    Summary(String),
     #[error(transparent)]
     Model(#[from] ModelError),
 }
@@ -148,6 +151,9 @@ pub struct Recipe {
     #[serde(default)]
     pub summary_idf_head: Option<String>,
     pub heads: Vec<HeadRecipe>,
+    /// A learned summary scorer (none = the hand-set weights).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<summary::SummaryRecipe>,
 }
 
 impl Recipe {
@@ -162,6 +168,9 @@ impl Recipe {
             what: format!("invalid recipe: {e}"),
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
+        if let Some(s) = &mut r.summary {
+            s.resolve(base);
+        }
         for h in &mut r.heads {
             if h.data.is_relative() {
                 h.data = base.join(&h.data);
@@ -204,6 +213,9 @@ impl Recipe {
                     h.name
                 )));
             }
+        }
+        if let Some(s) = &self.summary {
+            s.check()?;
         }
         if let Some(s) = &self.summary_idf_head {
             if !self.heads.iter().any(|h| &h.name == s) {
@@ -260,7 +272,7 @@ fn is_heldout(row: &Row, h: &HeadRecipe, has_split: bool) -> bool {
 }
 
 /// The cross-validation fold of a row (a stable hash of its line number).
-fn fold_of(line: u64, seed: u64, k: usize) -> usize {
+pub(crate) fn fold_of(line: u64, seed: u64, k: usize) -> usize {
     let mut z =
         (seed ^ 0x5851_F42D_4C95_7F2D).wrapping_add(line.wrapping_mul(0x9E37_79B9_7F4A_7C15));
     z = (z ^ (z >> 33)).wrapping_mul(0xFF51_AFD7_ED55_8CCD);
@@ -326,7 +338,7 @@ pub fn train(recipe: &Recipe) -> Result<Trained, TrainError> {
             evaluations.insert(h.name.clone(), ev);
         }
     }
-    let meta = ModelMeta {
+    let mut meta = ModelMeta {
         format_version: crate::model::FORMAT_VERSION,
         name: recipe.name.clone(),
         version: String::new(),
@@ -340,8 +352,14 @@ pub fn train(recipe: &Recipe) -> Result<Trained, TrainError> {
         cleaner: None,
         summary_scorer: None,
     };
+    let mut extras = crate::model::Extras::default();
+    if let Some(s) = &recipe.summary {
+        let (scorer, component) = summary::train(&Model::new(meta.clone(), heads.clone()), s)?;
+        meta.summary_scorer = Some(component);
+        extras.scorer = Some(scorer);
+    }
     Ok(Trained {
-        model: Model::new(meta, heads),
+        model: Model::with_extras(meta, heads, extras),
         evaluations,
         seconds: t0.elapsed().as_secs_f64(),
     })
