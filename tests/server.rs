@@ -264,6 +264,7 @@ async fn model_info_lists_heads_and_metrics() {
         .unwrap()
         .into_inner();
     assert_eq!(info.format_version, "1");
+    assert_eq!(info.summary_scorer, "hand-set");
     assert_eq!(
         info.heads["topic"].labels,
         ["business", "entertainment", "politics", "sport", "tech"]

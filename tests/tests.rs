@@ -9,5 +9,6 @@ mod model_files;
 mod process;
 mod regions;
 mod server;
+mod summaries;
 mod tls;
 mod training;

@@ -14,8 +14,8 @@ use anyhow::{bail, Context, Result};
 
 mod scraped;
 use clap::{Parser, Subcommand};
-use lede::model::{AnalyzeOptions, Model};
 use lede::eval::summaries::{write_summaries, SummarizeRun};
+use lede::model::{AnalyzeOptions, Model};
 use lede::summarize::Length;
 use lede::train::data::{read_rows, Fields};
 use lede::train::Evaluation;
@@ -243,7 +243,11 @@ fn run() -> Result<()> {
                 stats.rows,
                 out.display(),
                 stats.rows as f64 / stats.seconds,
-                if lead { "lead" } else { model.summary_scorer_kind() },
+                if lead {
+                    "lead"
+                } else {
+                    model.summary_scorer_kind()
+                },
                 match cv_folds {
                     Some(k) if !lead => format!(", {k}-fold CV over the articles it trained on"),
                     _ => String::new(),

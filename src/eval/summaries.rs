@@ -179,7 +179,11 @@ pub fn lead<'a>(title: &str, text: &'a str, length: Length) -> Vec<&'a str> {
                 .max(1)
         }
     };
-    spans.iter().take(k).map(|s| &text[s.start..s.end]).collect()
+    spans
+        .iter()
+        .take(k)
+        .map(|s| &text[s.start..s.end])
+        .collect()
 }
 
 /// Per-fold models for cross-validated summaries of `run.data`: the scorer re-fitted without
@@ -215,16 +219,25 @@ fn fold_models(
             path: run.data.clone(),
             what: "--cv-folds: the model's scorer was not trained on this file (evaluate it without --cv-folds)".into(),
         })?;
+    // The penalty the trainer chose by cross-validation on all its articles is kept (re-choosing
+    // it inside each fold would multiply the fits by the grid size and the folds; the CV curve
+    // over alpha is flat to the third decimal, see the model card).
+    let alpha = model
+        .meta
+        .summary_scorer
+        .as_ref()
+        .and_then(|c| c.metrics.get("alpha").copied())
+        .unwrap_or(recipe.alpha);
     let articles = trainer::load_articles(model, &recipe)?;
     let mut models = Vec::new();
     for f in 0..k as usize {
         let train: Vec<&trainer::Article> = articles
             .iter()
-            .filter(|a| !(a.file == file && trainer::fold(a.file, a.line, recipe.seed, k as usize) == f))
+            .filter(|a| {
+                !(a.file == file && trainer::fold(a.file, a.line, recipe.seed, k as usize) == f)
+            })
             .collect();
-        // Hyperparameters are chosen again inside each training part (nested CV).
-        let (scorer, alpha, _) = trainer::fit_cv(&train, &recipe)?;
-        tracing::info!(fold = f, alpha, "re-fitted the summary scorer without the fold");
+        let scorer = trainer::fit(&train, alpha, recipe.balance_files, recipe.objective)?;
         let mut m = model.clone();
         m.extras.scorer = Some(scorer);
         models.push(m);
@@ -234,7 +247,11 @@ fn fold_models(
 
 /// Summarises the rows of `run.data` (the way the server answers, cleaning on) and writes one
 /// JSON line per row to `out`: `id` (line), `summary` (sentences), `reference`.
-pub fn write_summaries(model: &Model, run: &SummarizeRun, out: &Path) -> Result<RunStats, TrainError> {
+pub fn write_summaries(
+    model: &Model,
+    run: &SummarizeRun,
+    out: &Path,
+) -> Result<RunStats, TrainError> {
     let folds = match run.cv_folds {
         Some(k) if !run.lead => Some(fold_models(model, run, k)?),
         _ => None,

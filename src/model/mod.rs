@@ -23,8 +23,8 @@ use crate::text::{Analyzer, AnalyzerConfig};
 
 pub use file::{FORMAT_VERSION, MAGIC};
 pub use pipeline::{
-    Analysis, AnalyzeOptions, Classification, HeadOutput, LabelScore, SummaryInput,
-    SummaryLength, SummaryOptions, SummaryOrder, SummarySentence,
+    Analysis, AnalyzeOptions, Classification, HeadOutput, LabelScore, SummaryInput, SummaryLength,
+    SummaryOptions, SummaryOrder, SummarySentence,
 };
 
 /// The file name of the weights inside a bundle directory.

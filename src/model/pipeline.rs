@@ -180,14 +180,20 @@ impl Model {
     ) -> Vec<SummarySentence> {
         let input = self.summary_input(title, text, cleaned);
         let scores = self.score_sentences(&input, text, opts.length, &opts.scoring);
-        summarize::select(&input.cands, &scores, opts.length, opts.order, &opts.scoring)
-            .into_iter()
-            .map(|p| SummarySentence {
-                span: input.spans[p.index],
-                index: p.index,
-                score: p.score,
-            })
-            .collect()
+        summarize::select(
+            &input.cands,
+            &scores,
+            opts.length,
+            opts.order,
+            &opts.scoring,
+        )
+        .into_iter()
+        .map(|p| SummarySentence {
+            span: input.spans[p.index],
+            index: p.index,
+            score: p.score,
+        })
+        .collect()
     }
 
     /// The candidate sentences of a cleaned document as the summariser sees them. Serving and
@@ -256,9 +262,9 @@ impl Model {
         cfg: &SummarizerConfig,
     ) -> Vec<f64> {
         match &self.extras.scorer {
-            Some(scorer) => scorer.score(
-                &input.features(text, summarize::expected_count(length, &input.cands)),
-            ),
+            Some(scorer) => {
+                scorer.score(&input.features(text, summarize::expected_count(length, &input.cands)))
+            }
             None => summarize::score(&input.cands, input.title.as_ref(), cfg),
         }
     }

@@ -13,6 +13,10 @@
 //! of 20. The budget comes from the request's length option at serving and from the reference's
 //! sentence count at training; it is a property of the request, not of a corpus.
 //!
+//! How much the summary compresses the article (`1 - budget / sentences`) scales a second copy
+//! of every feature: a short summary of a long article leans on the lead, a long one on
+//! coverage, and one linear model can learn both only through such interactions.
+//!
 //! Order and names are part of the model format: a stored scorer lists the names it was fitted
 //! on, and loading checks them against [`NAMES`].
 
@@ -20,7 +24,8 @@ use crate::features::SparseVec;
 
 use super::{centrality, Candidate};
 
-/// Feature names, in the order of a feature row.
+/// Feature names, in the order of a feature row: [`BASE`] base features, then each of them
+/// times the compression.
 pub const NAMES: [&str; N] = [
     "first_sentence",
     "second_sentence",
@@ -42,12 +47,33 @@ pub const NAMES: [&str; N] = [
     "question",
     "within_budget",
     "position_over_budget",
-    "within_budget_x_compression",
+    "first_sentence_x_compression",
+    "second_sentence_x_compression",
+    "third_sentence_x_compression",
     "position_inverse_x_compression",
+    "position_log_x_compression",
+    "relative_position_x_compression",
+    "paragraph_start_x_compression",
+    "length_x_compression",
+    "short_x_compression",
+    "long_x_compression",
+    "centrality_x_compression",
+    "centrality_relative_x_compression",
+    "title_overlap_x_compression",
+    "tfidf_mass_relative_x_compression",
+    "numbers_x_compression",
+    "quote_x_compression",
+    "attribution_x_compression",
+    "question_x_compression",
+    "within_budget_x_compression",
+    "position_over_budget_x_compression",
 ];
 
+/// Number of base features.
+pub const BASE: usize = 20;
+
 /// Number of features.
-pub const N: usize = 22;
+pub const N: usize = 2 * BASE;
 
 /// One sentence's features, in the order of [`NAMES`].
 pub type Row = [f64; N];
@@ -117,18 +143,32 @@ pub fn extract(
                 flag(c.words < 8),
                 flag(c.words > 40),
                 cent[i],
-                if max_cent > 0.0 { cent[i] / max_cent } else { 0.0 },
+                if max_cent > 0.0 {
+                    cent[i] / max_cent
+                } else {
+                    0.0
+                },
                 title.map_or(0.0, |t| c.vector.dot(t) as f64),
-                if max_mass > 0.0 { c.mass / max_mass } else { 0.0 },
+                if max_mass > 0.0 {
+                    c.mass / max_mass
+                } else {
+                    0.0
+                },
                 flag(text.bytes().any(|b| b.is_ascii_digit())),
                 flag(text.contains(['"', '“', '”']) || text.contains(" '")),
                 flag(has_word(text, ATTRIBUTION)),
                 flag(end.ends_with('?')),
                 flag(pos < budget),
                 (pos / budget).min(10.0),
-                flag(pos < budget) * compression,
-                compression / (1.0 + pos),
             ]
+        })
+        .map(|base: [f64; BASE]| {
+            let mut row = [0.0; N];
+            row[..BASE].copy_from_slice(&base);
+            for j in 0..BASE {
+                row[BASE + j] = base[j] * compression;
+            }
+            row
         })
         .collect()
 }

@@ -235,22 +235,19 @@ pub fn load_articles(model: &Model, recipe: &SummaryRecipe) -> Result<Vec<Articl
     let mut vocab = RougeVocab::new();
     for (file, d) in recipe.data.iter().enumerate() {
         let before = out.len();
-        data::read_rows(
-            &d.path,
-            &d.fields.to_fields(),
-            d.skip_bad_rows,
-            |r| {
-                if r.split.as_deref() == Some("test") || r.labels.is_empty() {
-                    return Ok(());
-                }
-                // CSV splits a label field on ';' and '|': join the pieces back.
-                let reference = r.labels.join("\n");
-                if let Some(a) = article(model, &mut vocab, file, r.line, &r.title, &r.text, &reference) {
-                    out.push(a);
-                }
-                Ok(())
-            },
-        )?;
+        data::read_rows(&d.path, &d.fields.to_fields(), d.skip_bad_rows, |r| {
+            if r.split.as_deref() == Some("test") || r.labels.is_empty() {
+                return Ok(());
+            }
+            // CSV splits a label field on ';' and '|': join the pieces back.
+            let reference = r.labels.join("\n");
+            if let Some(a) = article(
+                model, &mut vocab, file, r.line, &r.title, &r.text, &reference,
+            ) {
+                out.push(a);
+            }
+            Ok(())
+        })?;
         if out.len() == before {
             return Err(TrainError::Input {
                 path: d.path.clone(),
@@ -388,8 +385,20 @@ pub fn fit(
             // is all that selection uses.
             let mut pairs: Vec<(&Row, &Row, bool)> = Vec::new();
             for a in &articles {
-                let pos: Vec<&Row> = a.features.iter().zip(&a.labels).filter(|p| *p.1).map(|p| p.0).collect();
-                let neg: Vec<&Row> = a.features.iter().zip(&a.labels).filter(|p| !*p.1).map(|p| p.0).collect();
+                let pos: Vec<&Row> = a
+                    .features
+                    .iter()
+                    .zip(&a.labels)
+                    .filter(|p| *p.1)
+                    .map(|p| p.0)
+                    .collect();
+                let neg: Vec<&Row> = a
+                    .features
+                    .iter()
+                    .zip(&a.labels)
+                    .filter(|p| !*p.1)
+                    .map(|p| p.0)
+                    .collect();
                 let total = pos.len() * neg.len();
                 let stride = total.div_ceil(PAIRS_PER_ARTICLE).max(1);
                 for t in (0..total).step_by(stride) {
@@ -506,7 +515,11 @@ pub fn fit_cv(
         }
     }
     let (alpha, r) = best.ok_or_else(|| TrainError::Summary("no cross-validation fold".into()))?;
-    Ok((fit(articles, alpha, recipe.balance_files, recipe.objective)?, alpha, r))
+    Ok((
+        fit(articles, alpha, recipe.balance_files, recipe.objective)?,
+        alpha,
+        r,
+    ))
 }
 
 /// Trains the scorer of a recipe with the heads of `model` (whose idf statistics make the
@@ -552,7 +565,7 @@ pub fn train(
         metrics,
         data: files,
         config: serde_json::json!({
-            "features": features::NAMES,
+            "features": features::NAMES.as_slice(),
             "alpha": alpha,
             // Weights on the standardised features, for the model card (the bundle holds them).
             "weights": features::NAMES.iter().zip(&scorer.weights)
@@ -596,7 +609,8 @@ mod tests {
         .iter()
         .map(|s| v.tokens(s))
         .collect();
-        let reference = v.tokens("Bridge to close in March for repairs\nDrivers told to use northern route");
+        let reference =
+            v.tokens("Bridge to close in March for repairs\nDrivers told to use northern route");
         assert_eq!(oracle(&sents, &reference), vec![0, 1]);
         assert!(oracle(&sents, &v.tokens("nothing in common")).is_empty());
         assert!(oracle(&[], &reference).is_empty());
