@@ -36,16 +36,58 @@ echo "== cleaning on synthetic scraped pages built from bbc test articles (preci
 $E scraped --data "$DATA/bbc/bbc.jsonl" --seed 1
 echo "== cleaning on real pages: AEB rendered text, shingle F1 (floor: F1 0.85 at recall 0.95; all pages and nested grouped CV by site)"
 $E aeb --data "$DATA/aeb" $(g --gate)
-echo "== summaries: bbc test, ratio 0.4 (floor = sumy Luhn 71.7 / 61.8 / 70.6)"
+# Summaries (issue #13). Peers in the same run (sumy TextRank / LexRank / Luhn with stop words,
+# lead-k) from bench/peers_quality.py; lead-k on Lede's own segmentation from `lede-eval --lead`.
+# ROUGE from rouge-score 0.1.2 with stemming (bench/rouge.py).
+CNNDM="$DATA/cnndm/cnndm_dev.jsonl"
+"$VENV/bin/pip" install -q sumy scikit-learn >/dev/null 2>&1 || true
+"$VENV/bin/python" bench/peers_quality.py "$DATA" --summaries-only > "$OUT/peers-summaries.json"
+echo "== summaries: bbc test, ratio 0.4 (floor: sumy TextRank in this run; goal +1.0 ROUGE-1 over the best peer)"
 $E summarize --data "$DATA/bbc/bbc.jsonl" --ratio 0.4 --out "$OUT/summaries-0.4.jsonl"
-"$VENV/bin/python" bench/rouge.py "$OUT/summaries-0.4.jsonl" $(g --min 71.7 61.8 70.6)
+"$VENV/bin/python" bench/rouge.py "$OUT/summaries-0.4.jsonl" --json "$OUT/rouge-bbc.json"
 $E summarize --data "$DATA/bbc/bbc.jsonl" --ratio 0.4 --lead --out "$OUT/lead-0.4.jsonl"
 "$VENV/bin/python" bench/rouge.py "$OUT/lead-0.4.jsonl"
-echo "== summaries: 3 sentences vs lead-3"
-$E summarize --data "$DATA/bbc/bbc.jsonl" --sentences 3 --out "$OUT/summaries-3.jsonl"
-"$VENV/bin/python" bench/rouge.py "$OUT/summaries-3.jsonl"
-$E summarize --data "$DATA/bbc/bbc.jsonl" --sentences 3 --lead --out "$OUT/lead-3.jsonl"
-"$VENV/bin/python" bench/rouge.py "$OUT/lead-3.jsonl"
+echo "== summaries: cnn/dm dev, 3 sentences, 5-fold CV over articles (floor: lead-3; goal +1.0 ROUGE-1)"
+$E summarize --data "$CNNDM" --split all --sentences 3 --cv-folds 5 --out "$OUT/cnndm-cv-3.jsonl"
+"$VENV/bin/python" bench/rouge.py "$OUT/cnndm-cv-3.jsonl" --json "$OUT/rouge-cnndm.json"
+$E summarize --data "$CNNDM" --split all --sentences 3 --lead --out "$OUT/cnndm-lead-3.jsonl"
+"$VENV/bin/python" bench/rouge.py "$OUT/cnndm-lead-3.jsonl" --json "$OUT/rouge-cnndm-lead.json"
+echo "== summaries: a scorer trained on bbc train only, on cnn/dm dev (3 sentences; floor: lead-3)"
+./target/release/lede-train --out "$OUT/bbc-only" --name bbc-only --topic-data "$DATA/bbc/bbc.jsonl" \
+  --summary-data "$DATA/bbc/bbc.jsonl" 2>/dev/null
+$E --model "$OUT/bbc-only" summarize --data "$CNNDM" --split all --sentences 3 --out "$OUT/cnndm-bbc-only-3.jsonl"
+"$VENV/bin/python" bench/rouge.py "$OUT/cnndm-bbc-only-3.jsonl" --json "$OUT/rouge-cnndm-bbc-only.json"
+"$VENV/bin/python" - "$OUT" "${GATE:-}" <<'PY'
+import json, sys
+out, gate = sys.argv[1], sys.argv[2] == "--gate"
+peers = json.load(open(f"{out}/peers-summaries.json"))
+ld = lambda n: json.load(open(f"{out}/{n}.json"))
+rows = []
+def line(name, r): rows.append(f"| {name} | {r[0]:.1f} | {r[1]:.1f} | {r[2]:.1f} |")
+bbc = ld("rouge-bbc"); lede_bbc = [bbc["rouge1"], bbc["rouge2"], bbc["rougeLsum"]]
+print("\n| bbc test, ratio 0.4 | ROUGE-1 | ROUGE-2 | ROUGE-Lsum |\n|---|---|---|---|")
+line("Lede", lede_bbc)
+for k, v in peers["summaries"].items(): line(k, v)
+print("\n".join(rows)); rows.clear()
+c = ld("rouge-cnndm"); lede_c = [c["rouge1"], c["rouge2"], c["rougeL"]]
+l = ld("rouge-cnndm-lead"); lead_c = [l["rouge1"], l["rouge2"], l["rougeL"]]
+b = ld("rouge-cnndm-bbc-only"); bbc_only = [b["rouge1"], b["rouge2"], b["rougeL"]]
+print("\n| cnn/dm dev, 3 sentences | ROUGE-1 | ROUGE-2 | ROUGE-L |\n|---|---|---|---|")
+line("Lede (5-fold CV over articles)", lede_c)
+line("Lede, scorer trained on bbc only", bbc_only)
+line("lead-3 (Lede's segmentation)", lead_c)
+for k, v in peers["summaries_cnndm"].items(): line(k + " (sumy's segmentation)", v)
+print("\n".join(rows))
+tr = peers["summaries"]["sumy TextRank"]
+checks = [("bbc >= TextRank", all(a >= b for a, b in zip(lede_bbc, tr))),
+          ("cnn/dm CV >= lead-3", all(a >= b for a, b in zip(lede_c, lead_c))),
+          ("bbc-only on cnn/dm >= lead-3", all(a >= b for a, b in zip(bbc_only, lead_c)))]
+best = max(v[0] for v in peers["summaries"].values())
+print(f"\ngoals: bbc ROUGE-1 {lede_bbc[0] - best:+.1f} over the best peer; cnn/dm ROUGE-1 {lede_c[0] - lead_c[0]:+.1f} over lead-3 (goal +1.0 each)")
+for name, ok in checks: print(f"floor {name}: {'met' if ok else 'BELOW FLOOR'}")
+if gate and not all(ok for _, ok in checks):
+    sys.exit("gate: a summary floor is not met")
+PY
 echo "== HTML in: Article Extraction Benchmark pages (floor: trafilatura extract without comments, same run; issue #11)"
 if [ -d "$DATA/aeb/html" ]; then
   "$VENV/bin/pip" install -q trafilatura==2.3.1 justext

@@ -5,9 +5,11 @@
   region is among them; macro-F1 with a miss charged to the row's alphabetically first region):
   TF-IDF(1,2) + ComplementNB and MultinomialNB (alpha by 5-fold CV), fastText;
 - summaries (bbc test, k = round(0.4 x sentences)): sumy Luhn / LexRank / TextRank and lead-k,
-  ROUGE-1/2/Lsum with rouge-score (stemming on), references split with pysbd.
+  ROUGE-1/2/Lsum with rouge-score (stemming on), references split with pysbd; and the same peers
+  on the CNN/DailyMail dev set, k = 3, ROUGE-1/2/L (sumy's sentence splitting: lead-3 on Lede's
+  segmentation comes from `lede-eval summarize --lead`).
 
-usage: python bench/peers_quality.py DATA_DIR [--quick]   (prints one JSON line)
+usage: python bench/peers_quality.py DATA_DIR [--quick] [--summaries-only]   (prints one JSON line)
 """
 import json
 import os
@@ -87,7 +89,10 @@ def classification(data, quick):
     return res
 
 
-def summaries(data, quick):
+def summaries(data, quick, corpus="bbc"):
+    """bbc: test rows, k = round(0.4 x sentences), ROUGE-1/2/Lsum; cnndm: every dev row, k = 3,
+    ROUGE-1/2/L (the highlights are not sentences of the article, so plain ROUGE-L as in the
+    literature)."""
     import pysbd
     from rouge_score import rouge_scorer
     from sumy.nlp.stemmers import Stemmer
@@ -96,12 +101,18 @@ def summaries(data, quick):
     from sumy.summarizers.luhn import LuhnSummarizer
     from sumy.summarizers.text_rank import TextRankSummarizer
     from sumy.utils import get_stop_words
-    te = [r for r in load(os.path.join(data, "bbc/bbc.jsonl")) if r["split"] == "test"]
+    if corpus == "cnndm":
+        te = load(os.path.join(data, "cnndm/cnndm_dev.jsonl"))
+        for r in te:
+            r["summary"] = r["summary"].replace("\n", " ")
+    else:
+        te = [r for r in load(os.path.join(data, "bbc/bbc.jsonl")) if r["split"] == "test"]
+    keys = ("rouge1", "rouge2", "rougeL" if corpus == "cnndm" else "rougeLsum")
     if quick:
         te = te[:40]
     tok = tokenizer()
     seg = pysbd.Segmenter(language="en", clean=False)
-    scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeLsum"], use_stemmer=True)
+    scorer = rouge_scorer.RougeScorer(list(keys), use_stemmer=True)
     systems = {"sumy Luhn": LuhnSummarizer(Stemmer("english")), "sumy LexRank": LexRankSummarizer(Stemmer("english")),
                "sumy TextRank": TextRankSummarizer(Stemmer("english")), "lead-k": None}
     # sumy's summarisers ignore no words unless told: with English stop words (as the data
@@ -114,11 +125,11 @@ def summaries(data, quick):
         tot = [0.0, 0.0, 0.0]
         for r in te:
             d = PlaintextParser.from_string(r["text"], tok).document
-            k = max(1, round(0.4 * len(d.sentences)))
+            k = 3 if corpus == "cnndm" else max(1, round(0.4 * len(d.sentences)))
             picked = [str(s) for s in (d.sentences[:k] if summ is None else summ(d, k))]
             ref = "\n".join(s.strip() for s in seg.segment(r["summary"]) if s.strip())
             sc = scorer.score(ref, "\n".join(picked))
-            for i, key in enumerate(("rouge1", "rouge2", "rougeLsum")):
+            for i, key in enumerate(keys):
                 tot[i] += sc[key].fmeasure
         res[name] = [100 * t / len(te) for t in tot]
     return res
@@ -127,4 +138,8 @@ def summaries(data, quick):
 if __name__ == "__main__":
     data = sys.argv[1]
     quick = "--quick" in sys.argv
-    print(json.dumps({"classification": classification(data, quick), "summaries": summaries(data, quick)}))
+    if "--summaries-only" in sys.argv:
+        print(json.dumps({"summaries": summaries(data, quick), "summaries_cnndm": summaries(data, quick, "cnndm")}))
+    else:
+        print(json.dumps({"classification": classification(data, quick), "summaries": summaries(data, quick),
+                          "summaries_cnndm": summaries(data, quick, "cnndm")}))

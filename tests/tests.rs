@@ -11,6 +11,7 @@ mod model_files;
 mod process;
 mod regions;
 mod server;
+mod summaries;
 mod tls;
 mod topics;
 mod training;

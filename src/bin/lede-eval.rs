@@ -14,8 +14,9 @@ use anyhow::{bail, Context, Result};
 
 mod scraped;
 use clap::{Parser, Subcommand};
-use lede::model::{AnalyzeOptions, Model, SummaryOptions};
-use lede::summarize::{Length, Order};
+use lede::eval::summaries::{write_summaries, SummarizeRun};
+use lede::model::{AnalyzeOptions, Model};
+use lede::summarize::Length;
 use lede::train::data::{read_rows, Fields};
 use lede::train::Evaluation;
 
@@ -76,6 +77,10 @@ enum Cmd {
         /// Scoring weights as JSON (fields of SummarizerConfig), for tuning on the train split.
         #[arg(long)]
         scoring: Option<String>,
+        /// The model's learned scorer was trained on these rows: summarise each with the scorer
+        /// re-fitted without its fold (k-fold cross-validation over articles).
+        #[arg(long)]
+        cv_folds: Option<u32>,
     },
     /// Precision and recall of cleaning on synthetic scraped pages built from the articles.
     Scraped {
@@ -311,6 +316,7 @@ fn run() -> Result<()> {
             out,
             split,
             scoring,
+            cv_folds,
         } => {
             let scoring: lede::summarize::SummarizerConfig = match scoring {
                 Some(j) => {
@@ -328,70 +334,33 @@ fn run() -> Result<()> {
                 (None, Some(k)) => Length::Sentences(k),
                 _ => bail!("give exactly one of --ratio or --sentences"),
             };
-            let mut w = std::io::BufWriter::new(std::fs::File::create(&out)?);
-            let fields = Fields {
-                label: "summary".into(),
-                ..Fields::default()
+            let run = SummarizeRun {
+                data,
+                fields: Fields {
+                    label: "summary".into(),
+                    ..Fields::default()
+                },
+                split,
+                length,
+                lead,
+                scoring,
+                cv_folds,
             };
-            let mut n = 0;
-            let t0 = std::time::Instant::now();
-            read_rows(&data, &fields, false, |r| {
-                if !wanted(&split, r.split.as_deref()) {
-                    return Ok(());
-                }
-                let opts = AnalyzeOptions {
-                    classify: false,
-                    summary: Some(SummaryOptions {
-                        length,
-                        order: Order::Document,
-                        scoring: scoring.clone(),
-                    }),
-                    ..Default::default()
-                };
-                let a = model.analyze(&r.title, &r.text, &opts);
-                let picked: Vec<&str> = if lead {
-                    let spans: Vec<_> = lede::text::clean_with(
-                        &r.text,
-                        Some(&r.title),
-                        model.extras.cleaner.as_ref(),
-                    )
-                    .sentences()
-                    .collect();
-                    let k = match length {
-                        Length::Ratio(x) => ((x * spans.len() as f64).round() as usize).max(1),
-                        Length::Sentences(k) => k,
-                        Length::Words(_) => unreachable!(),
-                    };
-                    spans
-                        .iter()
-                        .take(k)
-                        .map(|s| &r.text[s.start..s.end])
-                        .collect()
-                } else {
-                    a.summary
-                        .as_deref()
-                        .unwrap_or_default()
-                        .iter()
-                        .map(|s| &r.text[s.span.start..s.span.end])
-                        .collect()
-                };
-                let line = serde_json::json!({
-                    "id": r.line,
-                    "summary": picked,
-                    "reference": r.labels.first().cloned().unwrap_or_default(),
-                });
-                writeln!(w, "{line}").map_err(|error| lede::train::TrainError::Io {
-                    path: out.clone(),
-                    error,
-                })?;
-                n += 1;
-                Ok(())
-            })?;
-            w.flush()?;
+            let stats = write_summaries(&model, &run, &out)?;
             eprintln!(
-                "wrote {n} summaries to {} ({:.0} docs/s incl. cleaning)",
+                "wrote {} summaries to {} ({:.0} docs/s incl. cleaning; scorer: {}{})",
+                stats.rows,
                 out.display(),
-                n as f64 / t0.elapsed().as_secs_f64()
+                stats.rows as f64 / stats.seconds,
+                if lead {
+                    "lead"
+                } else {
+                    model.summary_scorer_kind()
+                },
+                match cv_folds {
+                    Some(k) if !lead => format!(", {k}-fold CV over the articles it trained on"),
+                    _ => String::new(),
+                }
             );
         }
         Cmd::Scraped {

@@ -7,11 +7,13 @@
 //! - [`cleaning`]: cleaning scored on the benchmark's rendered pages (`lede-eval aeb`).
 //! - [`topics`]: seven-desk topic accuracy over each test set's own labels, calibration (ECE),
 //!   title-only input and leave-one-source-out.
+//! - [`summaries`]: ROUGE (Rust approximation for training) and the summary evaluation runs.
 
 pub mod aeb;
 pub mod cleaning;
 pub mod html;
 pub mod shingle;
+pub mod summaries;
 pub mod topics;
 
 /// Errors of reading evaluation data. Each names the file.

@@ -23,8 +23,8 @@ use crate::text::{Analyzer, AnalyzerConfig};
 
 pub use file::{FORMAT_VERSION, MAGIC};
 pub use pipeline::{
-    Analysis, AnalyzeOptions, Classification, HeadOutput, LabelError, LabelScore, SummaryLength,
-    SummaryOptions, SummaryOrder, SummarySentence,
+    Analysis, AnalyzeOptions, Classification, HeadOutput, LabelError, LabelScore, SummaryInput,
+    SummaryLength, SummaryOptions, SummaryOrder, SummarySentence,
 };
 
 /// The file name of the weights inside a bundle directory.
@@ -303,6 +303,9 @@ impl Model {
         }
         if let Some(c) = &payload.extras.cleaner {
             c.check().map_err(corrupt)?;
+        }
+        if let Some(scorer) = &payload.extras.scorer {
+            scorer.check().map_err(corrupt)?;
         }
         let analyzer = Analyzer::new(meta.analyzer.clone());
         Ok(Model {

@@ -5,12 +5,32 @@
 
 use crate::classify::Scored;
 use crate::features::SparseVec;
-use crate::summarize::{self, Candidate, Length, Order, SummarizerConfig};
+use crate::summarize::learned::{self, SentenceScorer};
+use crate::summarize::{self, features, Candidate, Length, Order, SummarizerConfig};
 use crate::text::{self, Removed, Span};
 
 use super::{index, Model};
 
 pub type SummaryLength = Length;
+
+/// A document's candidate sentences for its summary (see [`Model::summary_input`]).
+#[derive(Debug, Clone, Default)]
+pub struct SummaryInput {
+    /// Byte spans of the candidates in the caller's text, in document order.
+    pub spans: Vec<Span>,
+    pub cands: Vec<Candidate>,
+    /// The title's vector, if the document has a title.
+    pub title: Option<SparseVec>,
+}
+
+impl SummaryInput {
+    /// The learned scorer's features of every candidate (`text` is the document's text) for a
+    /// summary of about `budget` sentences.
+    pub fn features(&self, text: &str, budget: usize) -> Vec<features::Row> {
+        let texts: Vec<&str> = self.spans.iter().map(|s| &text[s.start..s.end]).collect();
+        features::extract(&self.cands, &texts, self.title.as_ref(), budget)
+    }
+}
 
 /// Sentences of one document considered for its summary (the first ones).
 pub const MAX_SUMMARY_CANDIDATES: usize = 2000;
@@ -186,42 +206,18 @@ impl Model {
         cleaned: &text::Cleaned,
         opts: &SummaryOptions,
     ) -> Vec<SummarySentence> {
-        // Selection costs O(picked x candidates): bound the candidates so a 1 MiB page of tiny
-        // sentences stays fast. Past this point the position prior makes a pick unlikely anyway.
-        let spans: Vec<Span> = cleaned.sentences().take(MAX_SUMMARY_CANDIDATES).collect();
-        let Some((h, vec)) = self.summary_head() else {
-            // A model without any head cannot exist (load checks heads), but be total.
-            return Vec::new();
-        };
-        let mut buf = Vec::new();
-        let mut ids: Vec<u32> = Vec::new();
-        let mut doc = index::DocCounts::default();
-        let mut vectorize = |s: &str| -> (SparseVec, usize) {
-            ids.clear();
-            self.push_term_ids(s, &mut buf, &mut ids);
-            let words = s.split_whitespace().count();
-            self.index.doc_counts(&ids, false, &mut doc);
-            let counts = self.index.head_counts(&doc, h, false);
-            (vec.weight(&counts), words)
-        };
-        let cands: Vec<Candidate> = spans
-            .iter()
-            .map(|s| {
-                let (vector, words) = vectorize(&text[s.start..s.end]);
-                Candidate { vector, words }
-            })
-            .collect();
-        let title_vec = (!title.trim().is_empty()).then(|| vectorize(title).0);
-        summarize::summarize(
-            &cands,
-            title_vec.as_ref(),
+        let input = self.summary_input(title, text, cleaned);
+        let scores = self.score_sentences(&input, text, opts.length, &opts.scoring);
+        summarize::select(
+            &input.cands,
+            &scores,
             opts.length,
             opts.order,
             &opts.scoring,
         )
         .into_iter()
         .map(|p| SummarySentence {
-            span: spans[p.index],
+            span: input.spans[p.index],
             index: p.index,
             score: p.score,
         })
@@ -264,6 +260,87 @@ impl Model {
         idx.sort_unstable();
         idx.dedup();
         (!idx.is_empty()).then_some(idx)
+    }
+
+    /// The candidate sentences of a cleaned document as the summariser sees them. Serving and
+    /// the scorer's training both come through here, so they can never disagree.
+    pub fn summary_input(&self, title: &str, text: &str, cleaned: &text::Cleaned) -> SummaryInput {
+        // Selection costs O(picked x candidates): bound the candidates so a 1 MiB page of tiny
+        // sentences stays fast. Past this point the position prior makes a pick unlikely anyway.
+        let mut spans = Vec::new();
+        let mut starts = Vec::new();
+        for b in &cleaned.blocks {
+            for (i, s) in b.sentences.iter().enumerate() {
+                if spans.len() < MAX_SUMMARY_CANDIDATES {
+                    spans.push(*s);
+                    starts.push(i == 0);
+                }
+            }
+        }
+        let Some((h, vec)) = self.summary_head() else {
+            // A model without any head cannot exist (load checks heads), but be total.
+            return SummaryInput::default();
+        };
+        let mut buf = Vec::new();
+        let mut ids: Vec<u32> = Vec::new();
+        let mut doc = index::DocCounts::default();
+        let idf = vec.idf();
+        let mut vectorize = |s: &str| -> Candidate {
+            ids.clear();
+            self.push_term_ids(s, &mut buf, &mut ids);
+            let words = s.split_whitespace().count();
+            self.index.doc_counts(&ids, false, &mut doc);
+            let counts = self.index.head_counts(&doc, h, false);
+            let mass = counts
+                .iter()
+                .map(|&(t, _)| idf.get(t as usize).copied().unwrap_or(0.0) as f64)
+                .sum();
+            Candidate {
+                vector: vec.weight(&counts),
+                words,
+                paragraph_start: false,
+                mass,
+            }
+        };
+        let cands: Vec<Candidate> = spans
+            .iter()
+            .zip(&starts)
+            .map(|(s, &start)| Candidate {
+                paragraph_start: start,
+                ..vectorize(&text[s.start..s.end])
+            })
+            .collect();
+        let title = (!title.trim().is_empty()).then(|| vectorize(title).vector);
+        SummaryInput {
+            spans,
+            cands,
+            title,
+        }
+    }
+
+    /// Scores the candidates with the model's learned scorer, or with the hand-set weights of
+    /// `cfg` when the model has none (every version-1 bundle).
+    pub fn score_sentences(
+        &self,
+        input: &SummaryInput,
+        text: &str,
+        length: Length,
+        cfg: &SummarizerConfig,
+    ) -> Vec<f64> {
+        match &self.extras.scorer {
+            Some(scorer) => {
+                scorer.score(&input.features(text, summarize::expected_count(length, &input.cands)))
+            }
+            None => summarize::score(&input.cands, input.title.as_ref(), cfg),
+        }
+    }
+
+    /// Which scorer this model's summaries use ("hand-set" or the learned kind).
+    pub fn summary_scorer_kind(&self) -> &'static str {
+        match &self.extras.scorer {
+            Some(_) => SentenceScorer::KIND,
+            None => learned::HAND_SET,
+        }
     }
 
     /// Appends the combined feature-index ids of the terms of `piece` to `ids` (NONE for a

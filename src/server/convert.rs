@@ -503,5 +503,11 @@ pub fn model_info(meta: &crate::model::ModelMeta) -> proto::ModelInfo {
             .collect(),
         created_at: meta.created_at.clone(),
         format_version: meta.format_version.to_string(),
+        // The trainer records a learned scorer in the metadata together with its weights.
+        summary_scorer: match meta.summary_scorer {
+            Some(_) => crate::summarize::learned::SentenceScorer::KIND,
+            None => crate::summarize::learned::HAND_SET,
+        }
+        .to_owned(),
     }
 }

@@ -14,6 +14,7 @@
 //! sentences say the same thing. IDF statistics come from the model bundle, so the same text
 //! gives the same summary on every request. Nothing here knows how vectors were made.
 
+pub mod features;
 pub mod learned;
 
 use serde::{Deserialize, Serialize};
@@ -76,12 +77,17 @@ pub enum Order {
 }
 
 /// One candidate sentence.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Candidate {
     /// L2-normalised TF-IDF vector of the sentence.
     pub vector: SparseVec,
     /// Number of words in the sentence.
     pub words: usize,
+    /// The sentence opens its paragraph (block). Used by the learned scorer only.
+    pub paragraph_start: bool,
+    /// Sum of the idf of the sentence's known terms (its TF-IDF mass before normalisation).
+    /// Used by the learned scorer only.
+    pub mass: f64,
 }
 
 /// A picked sentence: its index among the candidates and its score.
@@ -91,9 +97,9 @@ pub struct Picked {
     pub score: f64,
 }
 
-/// Scores every candidate (same order as the input).
-pub fn score(cands: &[Candidate], title: Option<&SparseVec>, cfg: &SummarizerConfig) -> Vec<f64> {
-    let cent = with_dense(|d| {
+/// Cosine of each candidate with the document centroid (same order as the input).
+pub fn centrality(cands: &[Candidate]) -> Vec<f64> {
+    with_dense(|d| {
         // The centroid (sum of all sentence vectors) lives in the dense scratch; each
         // sentence's cosine with it is a gather over the sentence's own non-zeros.
         for c in cands {
@@ -110,7 +116,12 @@ pub fn score(cands: &[Candidate], title: Option<&SparseVec>, cfg: &SummarizerCon
                 }
             })
             .collect::<Vec<f64>>()
-    });
+    })
+}
+
+/// Scores every candidate with the hand-set weights (same order as the input).
+pub fn score(cands: &[Candidate], title: Option<&SparseVec>, cfg: &SummarizerConfig) -> Vec<f64> {
+    let cent = centrality(cands);
     cands
         .iter()
         .enumerate()
@@ -198,7 +209,22 @@ fn target_count(length: Length, n: usize) -> usize {
     }
 }
 
-/// Picks sentences. Returns them in the requested order; empty only if there are no candidates.
+/// How many sentences a summary of `length` is expected to hold (the learned scorer's budget
+/// features): the sentence count the length asks for, or for a word budget the number of
+/// sentences of average length that fit in it.
+pub fn expected_count(length: Length, cands: &[Candidate]) -> usize {
+    let n = cands.len();
+    match length {
+        Length::Words(w) => {
+            let mean = cands.iter().map(|c| c.words).sum::<usize>() as f64 / n.max(1) as f64;
+            ((w as f64 / mean.max(1.0)).round() as usize).clamp(1, n.max(1))
+        }
+        _ => target_count(length, n).max(1),
+    }
+}
+
+/// Picks sentences with the hand-set scores. Returns them in the requested order; empty only if
+/// there are no candidates.
 pub fn summarize(
     cands: &[Candidate],
     title: Option<&SparseVec>,
@@ -209,7 +235,22 @@ pub fn summarize(
     if cands.is_empty() {
         return Vec::new();
     }
-    let scores = score(cands, title, cfg);
+    select(cands, &score(cands, title, cfg), length, order, cfg)
+}
+
+/// Picks sentences given their scores (any scorer; higher is better, non-negative), with
+/// redundancy control (MMR and the similarity cap of `cfg`) and the length options. Returns
+/// them in the requested order; empty only if there are no candidates.
+pub fn select(
+    cands: &[Candidate],
+    scores: &[f64],
+    length: Length,
+    order: Order,
+    cfg: &SummarizerConfig,
+) -> Vec<Picked> {
+    if cands.is_empty() {
+        return Vec::new();
+    }
     let max = scores.iter().copied().fold(f64::MIN_POSITIVE, f64::max);
     let want = target_count(length, cands.len());
     let budget = match length {
@@ -275,6 +316,7 @@ mod tests {
                 values: pairs.iter().map(|p| p.1 / norm).collect(),
             },
             words,
+            ..Default::default()
         }
     }
 

@@ -12,6 +12,7 @@ pub mod cleaner;
 pub mod data;
 pub mod eval;
 mod head;
+pub mod summary;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -49,6 +50,8 @@ pub enum TrainError {
     Features { head: String, error: FeatureError },
     #[error("head {head:?}: {error}")]
     Classify { head: String, error: ClassifyError },
+    #[error("summary scorer: {0}")]
+    Summary(String),
     #[error(transparent)]
     Model(#[from] ModelError),
 }
@@ -210,6 +213,9 @@ pub struct Recipe {
     /// The learned line classifier of cleaning (none: the model cleans with rules alone).
     #[serde(default)]
     pub cleaner: Option<cleaner::CleanerRecipe>,
+    /// A learned summary scorer (none = the hand-set weights).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<summary::SummaryRecipe>,
 }
 
 impl Recipe {
@@ -228,6 +234,9 @@ impl Recipe {
             if c.data.is_relative() {
                 c.data = base.join(&c.data);
             }
+        }
+        if let Some(s) = &mut r.summary {
+            s.resolve(base);
         }
         for h in &mut r.heads {
             if h.data.is_relative() {
@@ -280,6 +289,9 @@ impl Recipe {
         if let Some(c) = &self.cleaner {
             c.check()?;
         }
+        if let Some(s) = &self.summary {
+            s.check()?;
+        }
         if let Some(s) = &self.summary_idf_head {
             if !self.heads.iter().any(|h| &h.name == s) {
                 return Err(TrainError::Recipe(format!(
@@ -289,6 +301,15 @@ impl Recipe {
         }
         Ok(())
     }
+}
+
+/// The cross-validation fold of a row (a stable hash of its line number).
+pub(crate) fn fold_of(line: u64, seed: u64, k: usize) -> usize {
+    let mut z =
+        (seed ^ 0x5851_F42D_4C95_7F2D).wrapping_add(line.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    z = (z ^ (z >> 33)).wrapping_mul(0xFF51_AFD7_ED55_8CCD);
+    z ^= z >> 33;
+    (z % k as u64) as usize
 }
 
 /// Terms of a gazetteer entry: each name form repeated once.
@@ -357,7 +378,7 @@ pub fn train(recipe: &Recipe) -> Result<Trained, TrainError> {
             evaluations.insert(h.name.clone(), ev);
         }
     }
-    let meta = ModelMeta {
+    let mut meta = ModelMeta {
         format_version: crate::model::FORMAT_VERSION,
         name: recipe.name.clone(),
         version: String::new(),
@@ -371,6 +392,13 @@ pub fn train(recipe: &Recipe) -> Result<Trained, TrainError> {
         cleaner: cleaner_meta,
         summary_scorer: None,
     };
+    if let Some(s) = &recipe.summary {
+        // Fitted on sentences segmented, cleaned and vectorised exactly as the model serves.
+        let serving = Model::with_extras(meta.clone(), heads.clone(), extras.clone());
+        let (scorer, component) = summary::train(&serving, s)?;
+        meta.summary_scorer = Some(component);
+        extras.scorer = Some(scorer);
+    }
     Ok(Trained {
         model: Model::with_extras(meta, heads, extras),
         evaluations,

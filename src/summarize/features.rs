@@ -1,0 +1,258 @@
+//! Sentence features for the learned scorer: what a sentence is, where it stands, how much of
+//! the article it carries.
+//!
+//! Every feature is computed from the article alone (its sentences, their TF-IDF vectors with
+//! the model's idf, the title if there is one). None says which corpus or publisher a text
+//! comes from: a scorer trained on one newsroom's summaries must transfer to another's text,
+//! and the weights, not the features, carry a house style. Document-level constants (length of
+//! the article, presence of a title) are left out on purpose: they cannot rank the sentences of
+//! one article and would only let the model tell corpora apart.
+//!
+//! Two features relate a sentence's position to the summary's **budget** (how many sentences
+//! are asked for): "among the first k" means more when k is 3 of 30 sentences than when it is 8
+//! of 20. The budget comes from the request's length option at serving and from the reference's
+//! sentence count at training; it is a property of the request, not of a corpus.
+//!
+//! How much the summary compresses the article (`1 - budget / sentences`) scales a second copy
+//! of every feature: a short summary of a long article leans on the lead, a long one on
+//! coverage, and one linear model can learn both only through such interactions.
+//!
+//! Order and names are part of the model format: a stored scorer lists the names it was fitted
+//! on, and loading checks them against [`NAMES`].
+
+use crate::features::SparseVec;
+
+use super::{centrality, Candidate};
+
+/// Feature names, in the order of a feature row: [`BASE`] base features, then each of them
+/// times the compression.
+pub const NAMES: [&str; N] = [
+    "first_sentence",
+    "second_sentence",
+    "third_sentence",
+    "position_inverse",
+    "position_log",
+    "relative_position",
+    "paragraph_start",
+    "length",
+    "short",
+    "long",
+    "centrality",
+    "centrality_relative",
+    "title_overlap",
+    "tfidf_mass_relative",
+    "numbers",
+    "quote",
+    "attribution",
+    "question",
+    "within_budget",
+    "position_over_budget",
+    "first_sentence_x_compression",
+    "second_sentence_x_compression",
+    "third_sentence_x_compression",
+    "position_inverse_x_compression",
+    "position_log_x_compression",
+    "relative_position_x_compression",
+    "paragraph_start_x_compression",
+    "length_x_compression",
+    "short_x_compression",
+    "long_x_compression",
+    "centrality_x_compression",
+    "centrality_relative_x_compression",
+    "title_overlap_x_compression",
+    "tfidf_mass_relative_x_compression",
+    "numbers_x_compression",
+    "quote_x_compression",
+    "attribution_x_compression",
+    "question_x_compression",
+    "within_budget_x_compression",
+    "position_over_budget_x_compression",
+];
+
+/// Number of base features.
+pub const BASE: usize = 20;
+
+/// Number of features.
+pub const N: usize = 2 * BASE;
+
+/// One sentence's features, in the order of [`NAMES`].
+pub type Row = [f64; N];
+
+/// Verbs and phrases that attribute a statement to a source.
+const ATTRIBUTION: &[&str] = &[
+    "said",
+    "says",
+    "told",
+    "according",
+    "added",
+    "announced",
+    "stated",
+    "claimed",
+    "reported",
+    "confirmed",
+];
+
+/// Words of a sentence, lowercase, without punctuation (the text stages own real tokenisation;
+/// these flags only need word boundaries).
+fn has_word(text: &str, words: &[&str]) -> bool {
+    text.split(|c: char| !c.is_alphanumeric())
+        .any(|w| !w.is_empty() && words.iter().any(|a| w.eq_ignore_ascii_case(a)))
+}
+
+fn flag(b: bool) -> f64 {
+    if b {
+        1.0
+    } else {
+        0.0
+    }
+}
+
+/// Features of every candidate (`texts[i]` is candidate `i`'s text; same order) for a summary
+/// of about `budget` sentences.
+pub fn extract(
+    cands: &[Candidate],
+    texts: &[&str],
+    title: Option<&SparseVec>,
+    budget: usize,
+) -> Vec<Row> {
+    let budget = budget.max(1) as f64;
+    // How much the summary compresses the article: 0 = every sentence, near 1 = few of many.
+    let compression = 1.0 - (budget / cands.len().max(1) as f64).min(1.0);
+    debug_assert_eq!(cands.len(), texts.len());
+    let n = cands.len();
+    let cent = centrality(cands);
+    let max_cent = cent.iter().copied().fold(0.0, f64::max);
+    let max_mass = cands.iter().map(|c| c.mass).fold(0.0, f64::max);
+    cands
+        .iter()
+        .zip(texts)
+        .enumerate()
+        .map(|(i, (c, text))| {
+            let pos = i as f64;
+            let words = c.words as f64;
+            let end = text.trim_end().trim_end_matches(['"', '\'', '”', '’', ')']);
+            [
+                flag(i == 0),
+                flag(i == 1),
+                flag(i == 2),
+                1.0 / (1.0 + pos),
+                (1.0 + pos).ln(),
+                if n > 1 { pos / (n - 1) as f64 } else { 0.0 },
+                flag(c.paragraph_start),
+                words.min(60.0) / 30.0,
+                flag(c.words < 8),
+                flag(c.words > 40),
+                cent[i],
+                if max_cent > 0.0 {
+                    cent[i] / max_cent
+                } else {
+                    0.0
+                },
+                title.map_or(0.0, |t| c.vector.dot(t) as f64),
+                if max_mass > 0.0 {
+                    c.mass / max_mass
+                } else {
+                    0.0
+                },
+                flag(text.bytes().any(|b| b.is_ascii_digit())),
+                flag(text.contains(['"', '“', '”']) || text.contains(" '")),
+                flag(has_word(text, ATTRIBUTION)),
+                flag(end.ends_with('?')),
+                flag(pos < budget),
+                (pos / budget).min(10.0),
+            ]
+        })
+        .map(|base: [f64; BASE]| {
+            let mut row = [0.0; N];
+            row[..BASE].copy_from_slice(&base);
+            for j in 0..BASE {
+                row[BASE + j] = base[j] * compression;
+            }
+            row
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cand(pairs: &[(u32, f32)], words: usize, paragraph_start: bool, mass: f64) -> Candidate {
+        let norm = pairs.iter().map(|p| p.1 * p.1).sum::<f32>().sqrt();
+        Candidate {
+            vector: SparseVec {
+                indices: pairs.iter().map(|p| p.0).collect(),
+                values: pairs.iter().map(|p| p.1 / norm).collect(),
+            },
+            words,
+            paragraph_start,
+            mass,
+        }
+    }
+
+    fn get(row: &Row, name: &str) -> f64 {
+        row[NAMES.iter().position(|n| *n == name).expect(name)]
+    }
+
+    #[test]
+    fn names_are_unique_and_match_the_row_length() {
+        let mut n = NAMES.to_vec();
+        n.sort_unstable();
+        n.dedup();
+        assert_eq!(n.len(), N);
+    }
+
+    #[test]
+    fn features_of_a_small_article() {
+        let cands = vec![
+            cand(&[(0, 1.0), (1, 1.0)], 12, true, 4.0),
+            cand(&[(0, 1.0)], 5, false, 1.0),
+            cand(&[(2, 1.0)], 45, true, 2.0),
+        ];
+        let texts = [
+            "Shares rose 5% on Monday.",
+            "\"We are pleased,\" he said.",
+            "Why did it happen?",
+        ];
+        let title = cand(&[(0, 1.0)], 1, false, 0.0).vector;
+        let rows = extract(&cands, &texts, Some(&title), 2);
+        assert_eq!(rows.len(), 3);
+        let table: [(&str, [f64; 3]); 14] = [
+            ("within_budget", [1.0, 1.0, 0.0]),
+            ("position_over_budget", [0.0, 0.5, 1.0]),
+            ("first_sentence", [1.0, 0.0, 0.0]),
+            ("second_sentence", [0.0, 1.0, 0.0]),
+            ("position_inverse", [1.0, 0.5, 1.0 / 3.0]),
+            ("relative_position", [0.0, 0.5, 1.0]),
+            ("paragraph_start", [1.0, 0.0, 1.0]),
+            ("short", [0.0, 1.0, 0.0]),
+            ("long", [0.0, 0.0, 1.0]),
+            ("tfidf_mass_relative", [1.0, 0.25, 0.5]),
+            ("numbers", [1.0, 0.0, 0.0]),
+            ("quote", [0.0, 1.0, 0.0]),
+            ("attribution", [0.0, 1.0, 0.0]),
+            ("question", [0.0, 0.0, 1.0]),
+        ];
+        for (name, want) in table {
+            for (i, w) in want.iter().enumerate() {
+                assert!(
+                    (get(&rows[i], name) - w).abs() < 1e-9,
+                    "{name}[{i}] = {}",
+                    get(&rows[i], name)
+                );
+            }
+        }
+        // Title overlap: cosine with the title vector; sentence 2 shares no term with it.
+        assert!((get(&rows[0], "title_overlap") - 0.5f64.sqrt()).abs() < 1e-6);
+        assert_eq!(get(&rows[2], "title_overlap"), 0.0);
+        // The most central sentence has relative centrality 1.
+        let best = rows
+            .iter()
+            .map(|r| get(r, "centrality_relative"))
+            .fold(0.0, f64::max);
+        assert!((best - 1.0).abs() < 1e-9);
+        // Without a title the overlap is 0, everything else unchanged.
+        let untitled = extract(&cands, &texts, None, 2);
+        assert!(untitled.iter().all(|r| get(r, "title_overlap") == 0.0));
+    }
+}

@@ -1,0 +1,622 @@
+//! Fitting the learned sentence scorer from articles with reference summaries.
+//!
+//! 1. Each article goes through the serving path ([`Model::summary_input`] after the same
+//!    cleaning as a request), so training and serving see the same sentences and features.
+//! 2. **Labels**: a greedy ROUGE oracle adds, one at a time, the sentence that most raises
+//!    ROUGE-1 + ROUGE-2 F1 of the picked set against the reference, until nothing raises it.
+//!    This works for extractive references (BBC: the picked sentences come back) and for
+//!    abstractive ones (CNN/DailyMail highlights: the sentences that carry their words).
+//! 3. **Fit**: standardised features, L2-penalised logistic regression (linfa-logistic). The
+//!    penalty is chosen from `alpha_grid` by k-fold cross-validation over articles, scoring the
+//!    summaries the served selection would pick (as many sentences as the reference has) with
+//!    the Rust ROUGE of `crate::eval::summaries`, averaged per data file and then over files,
+//!    so a large corpus does not drown a small one.
+//!
+//! Rows whose split field says `test` are never used.
+
+use std::path::{Path, PathBuf};
+
+use linfa::prelude::*;
+use linfa_logistic::LogisticRegression;
+use ndarray::{Array1, Array2};
+use serde::{Deserialize, Serialize};
+
+use super::data::{self, Fields};
+use super::{fold_of, TrainError};
+use crate::eval::summaries::{ngrams, rouge, rouge_n, RougeVocab};
+use crate::model::{ComponentMeta, DataFile, Model, SummaryInput};
+use crate::summarize::features::{self, Row};
+use crate::summarize::learned::SentenceScorer;
+use crate::summarize::{self, Length, Order, SummarizerConfig};
+use crate::text;
+
+/// Field names of a summary data file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SummaryFields {
+    /// Article body. Default `text`.
+    pub text: String,
+    /// Headline (optional in the data). Default `title`.
+    pub title: String,
+    /// Reference summary (one string; sentences or newline-separated highlights). Default
+    /// `summary`.
+    pub summary: String,
+    /// Split marker; rows marked `test` are skipped. Default `split`.
+    pub split: String,
+}
+
+impl Default for SummaryFields {
+    fn default() -> Self {
+        SummaryFields {
+            text: "text".into(),
+            title: "title".into(),
+            summary: "summary".into(),
+            split: "split".into(),
+        }
+    }
+}
+
+impl SummaryFields {
+    /// As the row reader's fields (the summary is read as the row's "label").
+    pub fn to_fields(&self) -> Fields {
+        Fields {
+            text: self.text.clone(),
+            title: self.title.clone(),
+            label: self.summary.clone(),
+            split: self.split.clone(),
+        }
+    }
+}
+
+/// One file of articles with reference summaries (.jsonl or .csv).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SummaryData {
+    pub path: PathBuf,
+    #[serde(default)]
+    pub fields: SummaryFields,
+    /// Count and skip malformed rows instead of stopping.
+    #[serde(default)]
+    pub skip_bad_rows: bool,
+}
+
+/// How the sentence scorer is trained (the recipe's `summary` section).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SummaryRecipe {
+    /// Articles with reference summaries; rows marked `test` are skipped.
+    pub data: Vec<SummaryData>,
+    /// L2 penalty of the logistic regression (on the summed log-loss of standardised
+    /// features), used when `alpha_grid` is empty. Default 1.0; > 0.
+    #[serde(default = "default_alpha")]
+    pub alpha: f64,
+    /// Candidate penalties, chosen by `cv_folds`-fold cross-validation over articles.
+    /// Default [0.1, 1, 10, 100, 1000].
+    #[serde(default = "default_alpha_grid")]
+    pub alpha_grid: Vec<f64>,
+    /// Folds of the cross-validation (>= 2). Default 5.
+    #[serde(default = "default_folds")]
+    pub cv_folds: u32,
+    /// Seed of the fold assignment. Default 42.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Give every data file the same weight in the fit (the articles of smaller files are
+    /// repeated), as in the cross-validation metric; off = every article weighs the same.
+    /// Default true.
+    #[serde(default = "default_true")]
+    pub balance_files: bool,
+    /// What the logistic regression learns. Default pairwise.
+    #[serde(default)]
+    pub objective: Objective,
+}
+
+/// The training objective of the scorer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Objective {
+    /// Is this sentence in the oracle summary (one row per sentence, with an intercept)?
+    Pointwise,
+    /// Does this sentence rank above that one (oracle sentence vs other sentence of the same
+    /// article; no intercept): articles with a long summary and with a short one count alike.
+    #[default]
+    Pairwise,
+}
+
+/// Pairs per article for the pairwise objective.
+const PAIRS_PER_ARTICLE: usize = 60;
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_alpha() -> f64 {
+    1.0
+}
+fn default_alpha_grid() -> Vec<f64> {
+    vec![0.1, 1.0, 10.0, 100.0, 1000.0]
+}
+fn default_folds() -> u32 {
+    5
+}
+fn default_seed() -> u64 {
+    42
+}
+
+impl SummaryRecipe {
+    /// A recipe with the defaults for these files.
+    pub fn for_files(data: Vec<SummaryData>) -> Self {
+        SummaryRecipe {
+            data,
+            alpha: default_alpha(),
+            alpha_grid: default_alpha_grid(),
+            cv_folds: default_folds(),
+            seed: default_seed(),
+            balance_files: true,
+            objective: Objective::default(),
+        }
+    }
+
+    /// Makes relative data paths relative to `base` (the recipe's directory).
+    pub fn resolve(&mut self, base: &Path) {
+        for d in &mut self.data {
+            if d.path.is_relative() {
+                d.path = base.join(&d.path);
+            }
+        }
+    }
+
+    /// Validates the hyperparameters.
+    pub fn check(&self) -> Result<(), TrainError> {
+        let bad = |what: &str| Err(TrainError::Recipe(format!("summary: {what}")));
+        if self.data.is_empty() {
+            return bad("no data files");
+        }
+        if self.cv_folds < 2 {
+            return bad("cv_folds must be >= 2");
+        }
+        if std::iter::once(&self.alpha)
+            .chain(&self.alpha_grid)
+            .any(|a| !(a.is_finite() && *a > 0.0))
+        {
+            return bad("alpha and alpha_grid values must be positive and finite");
+        }
+        Ok(())
+    }
+}
+
+/// One training article: its candidates, features, oracle labels and ROUGE tokens.
+pub struct Article {
+    /// Index of its file in the recipe.
+    pub file: usize,
+    /// Its line in the file.
+    pub line: u64,
+    pub input: SummaryInput,
+    pub features: Vec<Row>,
+    pub labels: Vec<bool>,
+    /// ROUGE tokens of each candidate and of the reference.
+    pub tokens: Vec<Vec<u32>>,
+    pub reference: Vec<u32>,
+    /// Sentences in the reference (the summary length used by cross-validation).
+    pub reference_sentences: usize,
+}
+
+/// Greedy ROUGE oracle: indices of the sentences (ascending) that, added one at a time, most
+/// raise ROUGE-1 + ROUGE-2 F1 of their concatenation against the reference; stops when no
+/// sentence raises it.
+pub fn oracle(sentences: &[Vec<u32>], reference: &[u32]) -> Vec<usize> {
+    let ref1 = ngrams(reference, 1);
+    let ref2 = ngrams(reference, 2);
+    let mut picked: Vec<usize> = Vec::new();
+    let mut best_score = 0.0;
+    loop {
+        let mut best: Option<(usize, f64)> = None;
+        for i in 0..sentences.len() {
+            if picked.contains(&i) || sentences[i].is_empty() {
+                continue;
+            }
+            let mut idx = picked.clone();
+            idx.push(i);
+            idx.sort_unstable();
+            let cand: Vec<u32> = idx.iter().flat_map(|&j| sentences[j].clone()).collect();
+            let s = rouge_n(&ngrams(&cand, 1), &ref1) + rouge_n(&ngrams(&cand, 2), &ref2);
+            if s > best_score + 1e-12 && best.is_none_or(|(_, b)| s > b) {
+                best = Some((i, s));
+            }
+        }
+        let Some((i, s)) = best else { break };
+        picked.push(i);
+        best_score = s;
+    }
+    picked.sort_unstable();
+    picked
+}
+
+/// Reads every file of the recipe into training articles (through `model`'s serving path).
+pub fn load_articles(model: &Model, recipe: &SummaryRecipe) -> Result<Vec<Article>, TrainError> {
+    let mut out = Vec::new();
+    let mut vocab = RougeVocab::new();
+    for (file, d) in recipe.data.iter().enumerate() {
+        let before = out.len();
+        data::read_rows(&d.path, &d.fields.to_fields(), d.skip_bad_rows, |r| {
+            if r.split.as_deref() == Some("test") || r.labels.is_empty() {
+                return Ok(());
+            }
+            // CSV splits a label field on ';' and '|': join the pieces back.
+            let reference = r.labels.join("\n");
+            if let Some(a) = article(
+                model, &mut vocab, file, r.line, &r.title, &r.text, &reference,
+            ) {
+                out.push(a);
+            }
+            Ok(())
+        })?;
+        if out.len() == before {
+            return Err(TrainError::Input {
+                path: d.path.clone(),
+                what: format!(
+                    "no training rows with a text and a summary (fields {:?} and {:?})",
+                    d.fields.text, d.fields.summary
+                ),
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn article(
+    model: &Model,
+    vocab: &mut RougeVocab,
+    file: usize,
+    line: u64,
+    title: &str,
+    body: &str,
+    reference: &str,
+) -> Option<Article> {
+    // The same cleaning as a request with cleaning on (the server's default).
+    let cleaned = text::clean_with(
+        body,
+        Some(title).filter(|t| !t.trim().is_empty()),
+        model.extras.cleaner.as_ref(),
+    );
+    let input = model.summary_input(title, body, &cleaned);
+    if input.cands.is_empty() {
+        return None;
+    }
+    let tokens: Vec<Vec<u32>> = input
+        .spans
+        .iter()
+        .map(|s| vocab.tokens(&body[s.start..s.end]))
+        .collect();
+    let reference_tokens = vocab.tokens(reference);
+    let picked = oracle(&tokens, &reference_tokens);
+    let mut labels = vec![false; tokens.len()];
+    for i in picked {
+        labels[i] = true;
+    }
+    let reference_sentences = text::sentences(reference).len().clamp(1, tokens.len());
+    Some(Article {
+        file,
+        line,
+        features: input.features(body, reference_sentences),
+        input,
+        labels,
+        tokens,
+        reference: reference_tokens,
+        reference_sentences,
+    })
+}
+
+/// The cross-validation fold of an article.
+pub fn fold(file: usize, line: u64, seed: u64, k: usize) -> usize {
+    fold_of(line.wrapping_add((file as u64) << 40), seed, k)
+}
+
+/// How many times each article enters the fit: 1, or with `balance` the ratio of the largest
+/// file's article count to its own file's (rounded), so that every file weighs about the same.
+fn repeats(articles: &[&Article], balance: bool) -> Vec<usize> {
+    let files = articles.iter().map(|a| a.file + 1).max().unwrap_or(0);
+    let mut count = vec![0usize; files];
+    for a in articles {
+        count[a.file] += 1;
+    }
+    let max = count.iter().copied().max().unwrap_or(1);
+    articles
+        .iter()
+        .map(|a| {
+            if balance {
+                ((max as f64 / count[a.file] as f64).round() as usize).max(1)
+            } else {
+                1
+            }
+        })
+        .collect()
+}
+
+/// Fits a scorer with penalty `alpha` on the sentences of `articles` (each file weighing the
+/// same with `balance`).
+pub fn fit(
+    articles: &[&Article],
+    alpha: f64,
+    balance: bool,
+    objective: Objective,
+) -> Result<SentenceScorer, TrainError> {
+    let reps = repeats(articles, balance);
+    let articles: Vec<&Article> = articles
+        .iter()
+        .zip(&reps)
+        .flat_map(|(a, &r)| std::iter::repeat_n(*a, r))
+        .collect();
+    let rows: usize = articles.iter().map(|a| a.features.len()).sum();
+    let n = features::N;
+    let mut mean = vec![0.0; n];
+    for r in articles.iter().flat_map(|a| &a.features) {
+        for (m, x) in mean.iter_mut().zip(r) {
+            *m += x;
+        }
+    }
+    mean.iter_mut().for_each(|m| *m /= rows.max(1) as f64);
+    let mut scale = vec![0.0; n];
+    for r in articles.iter().flat_map(|a| &a.features) {
+        for ((s, x), m) in scale.iter_mut().zip(r).zip(&mean) {
+            *s += (x - m).powi(2);
+        }
+    }
+    for s in &mut scale {
+        *s = (*s / rows.max(1) as f64).sqrt();
+        if s.is_nan() || *s <= 1e-12 {
+            *s = 1.0;
+        }
+    }
+    let z = |r: &Row, j: usize| (r[j] - mean[j]) / scale[j];
+    let (x, y) = match objective {
+        Objective::Pointwise => {
+            let mut x = Array2::<f64>::zeros((rows, n));
+            let mut y = Array1::<bool>::from_elem(rows, false);
+            for (i, (r, l)) in articles
+                .iter()
+                .flat_map(|a| a.features.iter().zip(&a.labels))
+                .enumerate()
+            {
+                for j in 0..n {
+                    x[[i, j]] = z(r, j);
+                }
+                y[i] = *l;
+            }
+            (x, y)
+        }
+        Objective::Pairwise => {
+            // Differences (picked - not picked) within each article, at most PAIRS_PER_ARTICLE
+            // of them (an even stride over all pairs), every other one negated so that both
+            // classes occur; no intercept. Only the order inside an article is learned, which
+            // is all that selection uses.
+            let mut pairs: Vec<(&Row, &Row, bool)> = Vec::new();
+            for a in &articles {
+                let pos: Vec<&Row> = a
+                    .features
+                    .iter()
+                    .zip(&a.labels)
+                    .filter(|p| *p.1)
+                    .map(|p| p.0)
+                    .collect();
+                let neg: Vec<&Row> = a
+                    .features
+                    .iter()
+                    .zip(&a.labels)
+                    .filter(|p| !*p.1)
+                    .map(|p| p.0)
+                    .collect();
+                let total = pos.len() * neg.len();
+                let stride = total.div_ceil(PAIRS_PER_ARTICLE).max(1);
+                for t in (0..total).step_by(stride) {
+                    let flip = pairs.len() % 2 == 1;
+                    pairs.push((pos[t / neg.len()], neg[t % neg.len()], flip));
+                }
+            }
+            let mut x = Array2::<f64>::zeros((pairs.len(), n));
+            let mut y = Array1::<bool>::from_elem(pairs.len(), false);
+            for (i, (p, q, flip)) in pairs.iter().enumerate() {
+                let sign = if *flip { -1.0 } else { 1.0 };
+                for j in 0..n {
+                    x[[i, j]] = sign * (z(p, j) - z(q, j));
+                }
+                y[i] = !*flip;
+            }
+            (x, y)
+        }
+    };
+    let fitted = LogisticRegression::default()
+        .alpha(alpha)
+        .max_iterations(300)
+        .with_intercept(objective == Objective::Pointwise)
+        .fit(&Dataset::new(x, y))
+        .map_err(|e| TrainError::Summary(format!("logistic regression (alpha {alpha}): {e}")))?;
+    // linfa-logistic 0.8.1 models the log-odds of its "positive" class, which is the more
+    // frequent one, not the larger value: flip to P(picked) (pairwise: P(first ranks higher)).
+    let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
+    Ok(SentenceScorer {
+        features: features::NAMES.iter().map(|s| s.to_string()).collect(),
+        mean,
+        scale,
+        weights: fitted.params().iter().map(|w| sign * w).collect(),
+        bias: sign * fitted.intercept(),
+    })
+}
+
+/// ROUGE-1/2/L (fractions) of the summary `scorer` picks for `a` (as many sentences as its
+/// reference has, the served selection).
+pub fn evaluate(scorer: &SentenceScorer, a: &Article) -> [f64; 3] {
+    let scores = scorer.score(&a.features);
+    let picked = summarize::select(
+        &a.input.cands,
+        &scores,
+        Length::Sentences(a.reference_sentences),
+        Order::Document,
+        &SummarizerConfig::default(),
+    );
+    let cand: Vec<u32> = picked
+        .iter()
+        .flat_map(|p| a.tokens[p.index].iter().copied())
+        .collect();
+    rouge(&cand, &a.reference)
+}
+
+/// Mean ROUGE-1/2/L per file, then over files.
+fn macro_rouge(per_article: &[(usize, [f64; 3])], files: usize) -> [f64; 3] {
+    let mut out = [0.0; 3];
+    let mut used = 0;
+    for f in 0..files {
+        let rows: Vec<&[f64; 3]> = per_article
+            .iter()
+            .filter(|(g, _)| *g == f)
+            .map(|(_, r)| r)
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        used += 1;
+        for k in 0..3 {
+            out[k] += rows.iter().map(|r| r[k]).sum::<f64>() / rows.len() as f64;
+        }
+    }
+    out.map(|x| x / used.max(1) as f64)
+}
+
+/// Chooses the penalty by k-fold cross-validation over `articles` and fits on all of them.
+/// Returns the scorer, the chosen alpha and its cross-validated ROUGE-1/2/L (macro over files).
+pub fn fit_cv(
+    articles: &[&Article],
+    recipe: &SummaryRecipe,
+) -> Result<(SentenceScorer, f64, [f64; 3]), TrainError> {
+    let k = recipe.cv_folds as usize;
+    let files = recipe.data.len();
+    let grid = if recipe.alpha_grid.is_empty() {
+        vec![recipe.alpha]
+    } else {
+        recipe.alpha_grid.clone()
+    };
+    let mut best: Option<(f64, [f64; 3])> = None;
+    for &alpha in &grid {
+        let mut per_article = Vec::with_capacity(articles.len());
+        for f in 0..k {
+            let in_fold = |a: &Article| fold(a.file, a.line, recipe.seed, k) == f;
+            let train: Vec<&Article> = articles.iter().copied().filter(|a| !in_fold(a)).collect();
+            let test: Vec<&Article> = articles.iter().copied().filter(|a| in_fold(a)).collect();
+            if train.is_empty() || test.is_empty() {
+                continue;
+            }
+            let s = fit(&train, alpha, recipe.balance_files, recipe.objective)?;
+            per_article.extend(test.iter().map(|a| (a.file, evaluate(&s, a))));
+        }
+        let r = macro_rouge(&per_article, files);
+        tracing::info!(
+            alpha,
+            rouge1 = r[0],
+            rouge2 = r[1],
+            rouge_l = r[2],
+            "summary scorer: {k}-fold CV"
+        );
+        let mean = |r: &[f64; 3]| r.iter().sum::<f64>();
+        if best.as_ref().is_none_or(|(_, b)| mean(&r) > mean(b)) {
+            best = Some((alpha, r));
+        }
+    }
+    let (alpha, r) = best.ok_or_else(|| TrainError::Summary("no cross-validation fold".into()))?;
+    Ok((
+        fit(articles, alpha, recipe.balance_files, recipe.objective)?,
+        alpha,
+        r,
+    ))
+}
+
+/// Trains the scorer of a recipe with the heads of `model` (whose idf statistics make the
+/// sentence vectors) and describes it for the model metadata.
+pub fn train(
+    model: &Model,
+    recipe: &SummaryRecipe,
+) -> Result<(SentenceScorer, ComponentMeta), TrainError> {
+    recipe.check()?;
+    let articles = load_articles(model, recipe)?;
+    let refs: Vec<&Article> = articles.iter().collect();
+    let (scorer, alpha, cv) = fit_cv(&refs, recipe)?;
+    let mut metrics = std::collections::BTreeMap::new();
+    metrics.insert("cv_rouge1".to_owned(), cv[0]);
+    metrics.insert("cv_rouge2".to_owned(), cv[1]);
+    metrics.insert("cv_rougeL".to_owned(), cv[2]);
+    metrics.insert("cv_folds".to_owned(), recipe.cv_folds as f64);
+    metrics.insert("alpha".to_owned(), alpha);
+    metrics.insert("articles".to_owned(), articles.len() as f64);
+    metrics.insert(
+        "sentences".to_owned(),
+        articles.iter().map(|a| a.labels.len()).sum::<usize>() as f64,
+    );
+    metrics.insert(
+        "oracle_sentences".to_owned(),
+        articles
+            .iter()
+            .map(|a| a.labels.iter().filter(|l| **l).count())
+            .sum::<usize>() as f64,
+    );
+    let mut files = Vec::new();
+    for (i, d) in recipe.data.iter().enumerate() {
+        let (bytes, sha256) = data::fingerprint(&d.path)?;
+        files.push(DataFile {
+            path: data::display(&d.path),
+            bytes,
+            sha256,
+            rows_used: articles.iter().filter(|a| a.file == i).count() as u64,
+        });
+    }
+    let meta = ComponentMeta {
+        kind: "logistic-regression".into(),
+        metrics,
+        data: files,
+        config: serde_json::json!({
+            "features": features::NAMES.as_slice(),
+            "alpha": alpha,
+            // Weights on the standardised features, for the model card (the bundle holds them).
+            "weights": features::NAMES.iter().zip(&scorer.weights)
+                .map(|(n, w)| (n.to_string(), (w * 1000.0).round() / 1000.0))
+                .collect::<std::collections::BTreeMap<_, _>>(),
+            "recipe": recipe,
+        }),
+    };
+    Ok((scorer, meta))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oracle_finds_the_extractive_reference() {
+        let mut v = RougeVocab::new();
+        let sents: Vec<Vec<u32>> = [
+            "The council approved the new budget on Monday.",
+            "It was raining in the city.",
+            "Taxes will rise by two percent next year.",
+            "Local football results follow.",
+        ]
+        .iter()
+        .map(|s| v.tokens(s))
+        .collect();
+        let reference =
+            v.tokens("Taxes will rise by two percent next year. The council approved the new budget on Monday.");
+        assert_eq!(oracle(&sents, &reference), vec![0, 2]);
+    }
+
+    #[test]
+    fn oracle_labels_abstractive_highlights_and_stops_when_nothing_helps() {
+        let mut v = RougeVocab::new();
+        let sents: Vec<Vec<u32>> = [
+            "Officials said the bridge will close for repairs in March.",
+            "Drivers must use the northern route instead.",
+            "The weather was mild.",
+        ]
+        .iter()
+        .map(|s| v.tokens(s))
+        .collect();
+        let reference =
+            v.tokens("Bridge to close in March for repairs\nDrivers told to use northern route");
+        assert_eq!(oracle(&sents, &reference), vec![0, 1]);
+        assert!(oracle(&sents, &v.tokens("unrelated gibberish zebra")).is_empty());
+        assert!(oracle(&[], &reference).is_empty());
+    }
+}
