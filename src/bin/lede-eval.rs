@@ -161,6 +161,10 @@ enum Cmd {
         /// Exit non-zero if the model's cleaning (grouped CV) is below the floor of issue #11.
         #[arg(long)]
         gate: bool,
+        /// Recompute the nested grouped CV (minutes) instead of reporting the figure lede-train
+        /// stored in the model with the same procedure.
+        #[arg(long)]
+        cv: bool,
     },
 }
 
@@ -505,7 +509,7 @@ fn run() -> Result<()> {
                 );
             }
         }
-        Cmd::Aeb { data, gate } => lede::eval::cleaning::run(&model, &data, gate)?,
+        Cmd::Aeb { data, gate, cv } => lede::eval::cleaning::run(&model, &data, gate, cv)?,
     }
     Ok(())
 }

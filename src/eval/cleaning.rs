@@ -131,10 +131,34 @@ pub enum CleaningEvalError {
 /// `lede-eval aeb`: prints the report for the model's cleaning on the benchmark in `dir`.
 /// The grouped-CV row refits with the model's cleaner recipe (the defaults if it has none).
 /// With `gate`, fails when the model's cleaning (all pages and grouped CV) is below the floor.
-pub fn run(model: &Model, dir: &Path, gate: bool) -> Result<(), CleaningEvalError> {
+pub fn run(
+    model: &Model,
+    dir: &Path,
+    gate: bool,
+    recompute_cv: bool,
+) -> Result<(), CleaningEvalError> {
     let pages = super::aeb::load(dir)?;
     let classifier = model.extras.cleaner.as_ref();
     let mut rows = report(&pages, classifier);
+    // The nested grouped CV refits the classifier many times (minutes): by default the figure
+    // the trainer computed with the same procedure and stored in the model is reported.
+    let stored = model.meta.cleaner.as_ref().and_then(|c| {
+        let m = |k: &str| c.metrics.get(&format!("grouped_cv_{k}")).copied();
+        Some(Row {
+            system: "line classifier, nested grouped CV by site (stored by lede-train)".into(),
+            score: Score {
+                f1: m("f1")?,
+                precision: m("precision")?,
+                recall: m("recall")?,
+                pages: c.metrics.get("pages").copied().unwrap_or(0.0) as usize,
+            },
+            docs_per_s: None,
+        })
+    });
+    if let (Some(row), false) = (stored, recompute_cv) {
+        rows.push(row);
+        return finish(model, dir, &pages, classifier, &rows, gate);
+    }
     let recipe = model
         .meta
         .recipe
@@ -146,6 +170,18 @@ pub fn run(model: &Model, dir: &Path, gate: bool) -> Result<(), CleaningEvalErro
         })
         .unwrap_or_else(|| CleanerRecipe::new(dir.to_path_buf()));
     rows.push(cross_validated(&pages, &recipe)?);
+    finish(model, dir, &pages, classifier, &rows, gate)
+}
+
+/// Prints the table and applies the gate.
+fn finish(
+    model: &Model,
+    dir: &Path,
+    pages: &[Page],
+    classifier: Option<&crate::text::clean::learned::LineClassifier>,
+    rows: &[Row],
+    gate: bool,
+) -> Result<(), CleaningEvalError> {
     println!(
         "cleaning on {} ({} pages), model {}{}",
         dir.display(),
@@ -157,7 +193,7 @@ pub fn run(model: &Model, dir: &Path, gate: bool) -> Result<(), CleaningEvalErro
             " (no line classifier: rules only)"
         }
     );
-    print!("{}", to_text(&rows));
+    print!("{}", to_text(rows));
     if gate {
         // The model's own cleaning on all pages (rules only without a classifier) and the
         // cross-validated figure of its fitting procedure.
