@@ -192,22 +192,24 @@ pub fn lead<'a>(model: &Model, title: &str, text: &'a str, length: Length) -> Ve
 
 /// Per-fold models for cross-validated summaries of `run.data`: the scorer re-fitted without
 /// each fold of that file's articles. Returns the recipe (for the fold assignment), the file's
-/// index in it and one model per fold.
+/// index in it and one model per fold; none when the model's scorer never saw the file (no
+/// learned scorer, or trained on other files): then its summaries need no cross-validation.
 fn fold_models(
     model: &Model,
     run: &SummarizeRun,
     k: u32,
-) -> Result<(SummaryRecipe, usize, Vec<Model>), TrainError> {
-    let recipe: SummaryRecipe = model
+) -> Result<Option<(SummaryRecipe, usize, Vec<Model>)>, TrainError> {
+    let Some(recipe) = model
         .meta
         .recipe
         .get("summary")
         .cloned()
-        .and_then(|v| serde_json::from_value(v).ok())
-        .ok_or_else(|| TrainError::Input {
-            path: run.data.clone(),
-            what: "--cv-folds: the model has no learned summary scorer with its recipe".into(),
-        })?;
+        .and_then(|v| serde_json::from_value::<SummaryRecipe>(v).ok())
+        .filter(|_| model.extras.scorer.is_some())
+    else {
+        tracing::warn!("--cv-folds: the model has no learned summary scorer; no CV needed");
+        return Ok(None);
+    };
     let recipe = SummaryRecipe {
         cv_folds: k,
         ..recipe
@@ -215,14 +217,10 @@ fn fold_models(
     recipe.check()?;
     let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
     let want = canon(&run.data);
-    let file = recipe
-        .data
-        .iter()
-        .position(|d| canon(&d.path) == want)
-        .ok_or_else(|| TrainError::Input {
-            path: run.data.clone(),
-            what: "--cv-folds: the model's scorer was not trained on this file (evaluate it without --cv-folds)".into(),
-        })?;
+    let Some(file) = recipe.data.iter().position(|d| canon(&d.path) == want) else {
+        tracing::warn!("--cv-folds: the model's scorer was not trained on this file; no CV needed");
+        return Ok(None);
+    };
     // The penalty the trainer chose by cross-validation on all its articles is kept (re-choosing
     // it inside each fold would multiply the fits by the grid size and the folds; the CV curve
     // over alpha is flat to the third decimal, see the model card).
@@ -246,7 +244,7 @@ fn fold_models(
         m.extras.scorer = Some(scorer);
         models.push(m);
     }
-    Ok((recipe, file, models))
+    Ok(Some((recipe, file, models)))
 }
 
 /// Summarises the rows of `run.data` (the way the server answers, cleaning on) and writes one
@@ -257,7 +255,7 @@ pub fn write_summaries(
     out: &Path,
 ) -> Result<RunStats, TrainError> {
     let folds = match run.cv_folds {
-        Some(k) if !run.lead => Some(fold_models(model, run, k)?),
+        Some(k) if !run.lead => fold_models(model, run, k)?,
         _ => None,
     };
     let file = std::fs::File::create(out).map_err(io_error(out))?;

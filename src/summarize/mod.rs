@@ -1,5 +1,9 @@
 //! Extractive summaries: score sentences from several signals, select with redundancy control.
 //!
+//! Two scorers: the hand-set weights below (every bundle without a learned scorer, including
+//! all version-1 bundles), or a [`learned::SentenceScorer`] over [`features`] fitted by
+//! `lede-train --summary-data`. Both feed the same [`select`].
+//!
 //! Signals, each in [0, 1], combined linearly ([`SummarizerConfig`] holds the weights):
 //! - **centrality**: cosine between the sentence's TF-IDF vector and the document centroid
 //!   (the normalised sum of all sentence vectors), i.e. how much of the article's vocabulary
