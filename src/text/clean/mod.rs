@@ -160,6 +160,17 @@ const AGENCIES: &[&str] = &[
 ];
 
 /// Phrase families of site chrome; matched on the lowercased block with `'` for apostrophes.
+/// Whether lowercased `line` contains any of [`CHROME`]: one Aho-Corasick pass instead of a
+/// substring search per phrase (this runs for every line of every request; the per-phrase scan
+/// was the largest cost of cleaning).
+fn has_chrome_phrase(line: &str) -> bool {
+    static MATCHER: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+        std::sync::LazyLock::new(|| {
+            aho_corasick::AhoCorasick::new(CHROME).expect("fixed phrase list builds")
+        });
+    MATCHER.is_match(line)
+}
+
 const CHROME: &[&str] = &[
     "sign up",
     "sign in",
@@ -620,7 +631,7 @@ fn classify_block(line: &Line, first: bool) -> Option<Reason> {
     {
         return Some(Reason::Byline);
     }
-    if n <= 30 && CHROME.iter().any(|p| lower.contains(p)) {
+    if n <= 30 && has_chrome_phrase(&lower) {
         let imperative = IMPERATIVES.contains(&first_word(lower));
         let question = lower.ends_with('?');
         if imperative || question || !line.terminal {
@@ -693,19 +704,18 @@ fn page_features(
     text: &str,
     blocks: &[Block],
     lines: &[Line],
+    keys: &[(u64, usize)],
     verdict: &[Option<Reason>],
 ) -> Vec<[f64; lines::N_FEATURES]> {
     let mut seen: HashSet<u64> = HashSet::default();
     let signs: Vec<lines::RuleSigns> = lines
         .iter()
+        .zip(keys)
         .zip(verdict)
-        .map(|(l, v)| {
-            let (key, len) = dedup_key(l.text);
-            lines::RuleSigns {
-                removed: v.is_some(),
-                duplicate: len > 0 && !seen.insert(key),
-                chrome_phrase: !l.lower.is_empty() && CHROME.iter().any(|p| l.lower.contains(p)),
-            }
+        .map(|((l, &(key, len)), v)| lines::RuleSigns {
+            removed: v.is_some(),
+            duplicate: len > 0 && !seen.insert(key),
+            chrome_phrase: !l.lower.is_empty() && has_chrome_phrase(&l.lower),
         })
         .collect();
     let starts: Vec<usize> = blocks.iter().map(|b| b.span.start).collect();
@@ -721,7 +731,8 @@ pub fn line_features(text: &str) -> (Vec<Block>, Vec<[f64; lines::N_FEATURES]>) 
         .map(|b| Line::new(&text[b.span.start..b.span.end]))
         .collect();
     let verdict = rule_verdicts(&lines);
-    let x = page_features(text, &blocks, &lines, &verdict);
+    let keys: Vec<(u64, usize)> = lines.iter().map(|l| dedup_key(l.text)).collect();
+    let x = page_features(text, &blocks, &lines, &keys, &verdict);
     (blocks, x)
 }
 
@@ -741,9 +752,12 @@ pub fn clean_with(text: &str, title: Option<&str>, classifier: Option<&LineClass
         .map(|b| Line::new(&text[b.span.start..b.span.end]))
         .collect();
     let mut verdict = rule_verdicts(&lines);
+    // Each line's duplicate key, computed once for the classifier's features and the
+    // duplicate-block rule below.
+    let keys: Vec<(u64, usize)> = lines.iter().map(|l| dedup_key(l.text)).collect();
     // The classifier removes lines the rules kept (reason "chrome").
     if let Some(c) = classifier {
-        let x = page_features(text, &blocks, &lines, &verdict);
+        let x = page_features(text, &blocks, &lines, &keys, &verdict);
         for (v, keep) in verdict.iter_mut().zip(c.keep(&x)) {
             if v.is_none() && !keep {
                 *v = Some(Reason::Chrome);
@@ -762,7 +776,7 @@ pub fn clean_with(text: &str, title: Option<&str>, classifier: Option<&LineClass
             seen_sentences.insert(k);
         }
     }
-    for ((block, line), v) in blocks.into_iter().zip(&lines).zip(verdict) {
+    for ((block, &(key, len)), v) in blocks.into_iter().zip(&keys).zip(verdict) {
         if let Some(reason) = v {
             removed.push(Removed {
                 span: block.span,
@@ -770,7 +784,6 @@ pub fn clean_with(text: &str, title: Option<&str>, classifier: Option<&LineClass
             });
             continue;
         }
-        let (key, len) = dedup_key(line.text);
         if len > 0 && !seen_blocks.insert(key) {
             removed.push(Removed {
                 span: block.span,
