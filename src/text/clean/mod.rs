@@ -631,7 +631,7 @@ fn classify_block(line: &Line, first: bool) -> Option<Reason> {
     {
         return Some(Reason::Byline);
     }
-    if n <= 30 && has_chrome_phrase(&lower) {
+    if n <= 30 && has_chrome_phrase(lower) {
         let imperative = IMPERATIVES.contains(&first_word(lower));
         let question = lower.ends_with('?');
         if imperative || question || !line.terminal {
