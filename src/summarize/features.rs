@@ -178,15 +178,10 @@ mod tests {
     use super::*;
 
     fn cand(pairs: &[(u32, f32)], words: usize, paragraph_start: bool, mass: f64) -> Candidate {
-        let norm = pairs.iter().map(|p| p.1 * p.1).sum::<f32>().sqrt();
         Candidate {
-            vector: SparseVec {
-                indices: pairs.iter().map(|p| p.0).collect(),
-                values: pairs.iter().map(|p| p.1 / norm).collect(),
-            },
-            words,
             paragraph_start,
             mass,
+            ..crate::summarize::tests::cand(pairs, words)
         }
     }
 

@@ -309,10 +309,12 @@ pub fn select(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn cand(pairs: &[(u32, f32)], words: usize) -> Candidate {
+    /// A candidate with an L2-normalised vector of `(term, weight)` pairs (shared with the
+    /// feature tests).
+    pub(crate) fn cand(pairs: &[(u32, f32)], words: usize) -> Candidate {
         let norm = pairs.iter().map(|p| p.1 * p.1).sum::<f32>().sqrt();
         Candidate {
             vector: SparseVec {
