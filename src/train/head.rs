@@ -125,14 +125,14 @@ fn is_heldout(row: &Row, h: &HeadRecipe, has_split: bool) -> bool {
     (z as f64 / u64::MAX as f64) < h.holdout
 }
 
-/// The cross-validation fold of a row (a stable hash of its source and line number).
+/// The cross-validation fold of a row: the trainer's line hash ([`super::fold_of`]) with the
+/// source mixed into the seed, so that equal line numbers of different files land apart.
 fn fold_of(source: usize, line: u64, seed: u64, k: usize) -> usize {
-    let mut z =
-        (seed ^ 0x5851_F42D_4C95_7F2D ^ (source as u64).wrapping_mul(0xD6E8_FEB8_6659_FD93))
-            .wrapping_add(line.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    z = (z ^ (z >> 33)).wrapping_mul(0xFF51_AFD7_ED55_8CCD);
-    z ^= z >> 33;
-    (z % k as u64) as usize
+    super::fold_of(
+        line,
+        seed ^ (source as u64).wrapping_mul(0xD6E8_FEB8_6659_FD93),
+        k,
+    )
 }
 
 /// A training document kept in memory for cross-validation.

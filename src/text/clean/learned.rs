@@ -15,7 +15,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::lines::{FEATURES, N_FEATURES};
+use super::lines::{max_sum_run, FEATURES, N_FEATURES};
 
 /// Context features of the second stage, computed from the first stage's scores.
 pub const CONTEXT_FEATURES: &[&str] = &[
@@ -90,21 +90,11 @@ pub struct LineClassifier {
 pub fn context(z: &[f64], x: &[[f64; N_FEATURES]]) -> Vec<[f64; N_CONTEXT]> {
     let n = z.len();
     // The best run: maximum-sum run of clip(z) * ln(1 + words) (Kadane).
-    let (mut best, mut range) = (f64::MIN, (0usize, 0usize));
-    let (mut run, mut start) = (0.0f64, 0usize);
-    for (i, (zi, xi)) in z.iter().zip(x).enumerate() {
-        let s = zi.clamp(-Z_CLIP, Z_CLIP) * xi[0];
-        if run <= 0.0 {
-            run = s;
-            start = i;
-        } else {
-            run += s;
-        }
-        if run > best {
-            best = run;
-            range = (start, i + 1);
-        }
-    }
+    let range = max_sum_run(
+        z.iter()
+            .zip(x)
+            .map(|(zi, xi)| zi.clamp(-Z_CLIP, Z_CLIP) * xi[0]),
+    );
     let zmax = z.iter().copied().fold(f64::MIN, f64::max);
     let mut pref = vec![0.0; n + 1];
     for i in 0..n {

@@ -190,30 +190,18 @@ pub(super) fn features(
         .collect();
 
     // The densest block (Kadane over word counts minus a per-line cost).
-    let (mut best, mut best_range) = (f64::MIN, (0usize, 0usize));
-    let (mut run, mut run_start) = (0.0f64, 0usize);
-    for (i, (b, s)) in base.iter().zip(signs).enumerate() {
+    let best_range = max_sum_run(base.iter().zip(signs).map(|(b, s)| {
         let cost = if b.terminal {
             DENSE_WORDS
         } else {
             2.0 * DENSE_WORDS
         };
-        let score = if s.removed {
+        if s.removed {
             -DENSE_WORDS
         } else {
             b.words as f64 - cost
-        };
-        if run <= 0.0 {
-            run = score;
-            run_start = i;
-        } else {
-            run += score;
         }
-        if run > best {
-            best = run;
-            best_range = (run_start, i + 1);
-        }
-    }
+    }));
     let (b0, b1) = best_range;
     // The article's indentation: the most common one in the densest block, by words.
     let mut by_indent = [0usize; 65];
@@ -320,6 +308,27 @@ pub(super) fn features(
         ]);
     }
     out
+}
+
+/// The maximum-sum run of consecutive scores (Kadane, one pass) as a half-open index range;
+/// `(0, 0)` for no scores. Used for the densest text block and, in the second stage, the best
+/// run of article-like lines.
+pub(super) fn max_sum_run(scores: impl IntoIterator<Item = f64>) -> (usize, usize) {
+    let (mut best, mut range) = (f64::MIN, (0usize, 0usize));
+    let (mut run, mut start) = (0.0f64, 0usize);
+    for (i, score) in scores.into_iter().enumerate() {
+        if run <= 0.0 {
+            run = score;
+            start = i;
+        } else {
+            run += score;
+        }
+        if run > best {
+            best = run;
+            range = (start, i + 1);
+        }
+    }
+    range
 }
 
 fn ln1(x: usize) -> f64 {
