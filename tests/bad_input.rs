@@ -71,7 +71,7 @@ async fn bad_input_matrix() {
             assert_eq!(&text[a..b], sen.text, "{name}: offsets");
         }
         // Server keeps serving others.
-        c.get_model_info(proto::GetModelInfoRequest {})
+        c.get_model_info(proto::GetModelInfoRequest::default())
             .await
             .unwrap();
     }

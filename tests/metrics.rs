@@ -32,7 +32,7 @@ async fn get(addr: SocketAddr, path: &str) -> (String, String, String) {
     (status.to_owned(), headers.to_lowercase(), body.to_owned())
 }
 
-async fn scrape(s: &TestServer) -> String {
+pub async fn scrape(s: &TestServer) -> String {
     let (status, headers, body) = get(s.handle.metrics_addr.unwrap(), "/metrics").await;
     assert_eq!(status, "HTTP/1.1 200 OK");
     assert!(headers.contains("content-type: text/plain; version=0.0.4"));
@@ -47,7 +47,17 @@ fn value(text: &str, series: &str) -> Option<f64> {
     })
 }
 
-fn must(text: &str, series: &str) -> f64 {
+/// The `lede_model_info` lines of a scrape, sorted (a Family's order is a hash map's).
+pub fn model_info(text: &str) -> Vec<&str> {
+    let mut info: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("lede_model_info{"))
+        .collect();
+    info.sort();
+    info
+}
+
+pub fn must(text: &str, series: &str) -> f64 {
     value(text, series).unwrap_or_else(|| panic!("no series {series} in\n{text}"))
 }
 
@@ -175,13 +185,18 @@ async fn calls_documents_and_removals_are_counted() {
         must(
             &t,
             &format!(
-                "lede_model_info{{name=\"{}\",version=\"{}\"}}",
+                "lede_model_info{{model=\"{0}\",name=\"{0}\",version=\"{1}\"}}",
                 model.meta.name, model.meta.version
             )
         ),
         1.0
     );
-    assert!(must(&t, "lede_model_last_load_timestamp_seconds") > 1.7e9);
+    assert!(
+        must(
+            &t,
+            r#"lede_model_last_load_timestamp_seconds{model="default"}"#
+        ) > 1.7e9
+    );
     // No request text or ids in any label.
     assert!(!t.contains("Shares rose") && !t.contains("Kenya"));
     s.stop().await.unwrap();
@@ -245,35 +260,30 @@ async fn reloads_replace_the_model_info_series() {
     assert_eq!(
         must(
             &t,
-            &format!("lede_model_info{{name=\"fixture\",version=\"{old}\"}}")
+            &format!("lede_model_info{{model=\"fixture\",name=\"fixture\",version=\"{old}\"}}")
         ),
         1.0
     );
 
     std::fs::write(bundle.join("model.lede"), b"LEDEMODL garbage").unwrap();
-    assert!(s.handle.state.reload().await.is_err());
+    assert!(util::reload_one(&s).await.is_err());
     std::fs::copy(
         util::default_model().join("model.lede"),
         bundle.join("model.lede"),
     )
     .unwrap();
-    let new = s.handle.state.reload().await.unwrap();
+    let new = util::reload_one(&s).await.unwrap();
 
     let t = scrape(&s).await;
-    assert_eq!(must(&t, r#"lede_model_reloads_total{outcome="ok"}"#), 1.0);
-    assert_eq!(
-        must(&t, r#"lede_model_reloads_total{outcome="error"}"#),
-        1.0
-    );
+    for outcome in ["ok", "error"] {
+        let series = format!("lede_model_reloads_total{{model=\"fixture\",outcome=\"{outcome}\"}}");
+        assert_eq!(must(&t, &series), 1.0, "{series}");
+    }
     assert!(!t.contains(&old), "old model still listed:\n{t}");
-    let info: Vec<&str> = t
-        .lines()
-        .filter(|l| l.starts_with("lede_model_info{"))
-        .collect();
     assert_eq!(
-        info,
+        model_info(&t),
         [format!(
-            "lede_model_info{{name=\"default\",version=\"{new}\"}} 1"
+            "lede_model_info{{model=\"fixture\",name=\"default\",version=\"{new}\"}} 1"
         )]
     );
     s.stop().await.unwrap();

@@ -58,6 +58,7 @@ async fn classify_returns_ranked_probabilities() {
             skip_cleaning: false,
             allowed_labels: Default::default(),
             html: Vec::new(),
+            model: String::new(),
         })
         .await
         .unwrap()
@@ -333,7 +334,7 @@ async fn model_info_lists_heads_and_metrics() {
     let s = server().await;
     let mut c = s.client().await;
     let info = c
-        .get_model_info(proto::GetModelInfoRequest {})
+        .get_model_info(proto::GetModelInfoRequest::default())
         .await
         .unwrap()
         .into_inner();
@@ -563,7 +564,7 @@ async fn reload_swaps_a_good_model_and_keeps_the_old_on_a_bad_one() {
 
     // A corrupt file: reload fails, the old model keeps answering.
     std::fs::write(bundle.join("model.lede"), b"LEDEMODL garbage").unwrap();
-    assert!(s.handle.state.reload().await.is_err());
+    assert!(util::reload_one(&s).await.is_err());
     let still = c
         .classify(classify(ARTICLE))
         .await
@@ -578,7 +579,7 @@ async fn reload_swaps_a_good_model_and_keeps_the_old_on_a_bad_one() {
         bundle.join("model.lede"),
     )
     .unwrap();
-    let v2 = s.handle.state.reload().await.unwrap();
+    let v2 = util::reload_one(&s).await.unwrap();
     assert!(v2.starts_with("default@"));
     let now = c
         .classify(classify(ARTICLE))

@@ -96,7 +96,7 @@ async fn model_info_says_which_scorer_the_model_has() {
         let s = TestServer::start(util::config_with_model(&model)).await;
         let mut c = s.client().await;
         let info = c
-            .get_model_info(proto::GetModelInfoRequest {})
+            .get_model_info(proto::GetModelInfoRequest::default())
             .await
             .unwrap()
             .into_inner();

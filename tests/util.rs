@@ -39,6 +39,9 @@ pub fn model() -> Arc<lede::model::Model> {
     .clone()
 }
 
+/// The Analyzer client the tests use.
+pub type Client = AnalyzerClient<Channel>;
+
 /// A running test server.
 pub struct TestServer {
     pub addr: std::net::SocketAddr,
@@ -88,12 +91,13 @@ impl TestServer {
 
     pub async fn wait_serving(&self) {
         for _ in 0..500 {
-            if self.handle.state.model().is_some() {
+            let models = self.handle.state.models().entries();
+            if models.iter().all(|m| m.get().is_some()) {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        panic!("model did not load");
+        panic!("models did not load");
     }
 
     pub async fn channel(&self) -> Channel {
@@ -117,9 +121,16 @@ impl TestServer {
 
 pub fn config_with_model(path: &Path) -> ServerConfig {
     ServerConfig {
-        model_path: path.to_path_buf(),
+        models: vec![server::ModelSpec::path(path)],
         ..ServerConfig::default()
     }
+}
+
+/// Reloads a server that serves one model: that model's new version, or why it was refused.
+pub async fn reload_one(s: &TestServer) -> Result<String, lede::model::ModelError> {
+    let mut all = s.handle.state.reload().await;
+    assert_eq!(all.len(), 1, "{all:?}");
+    all.remove(0).version
 }
 
 /// A scraped-looking page around a clean article (used by several modules).

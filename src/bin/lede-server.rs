@@ -2,7 +2,7 @@
 //! (used by the container's HEALTHCHECK: no extra tools in the image).
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
@@ -20,10 +20,17 @@ struct Args {
     /// Address to listen on.
     #[arg(long, env = "LEDE_ADDR", default_value = "0.0.0.0:50051")]
     addr: String,
-    /// Model bundle directory (or model.lede file). Default: models/default relative to the
-    /// working directory, then to the binary (../../models/default), then /models/default.
-    #[arg(long, env = "LEDE_MODEL")]
-    model: Option<PathBuf>,
+    /// A model to serve: NAME=PATH, or a bare PATH (a bundle directory or model.lede file)
+    /// served under its bundle's name. Repeat it to serve several; the one named "default",
+    /// else the first, answers requests that name no model. With neither --model nor
+    /// --model-dir: models/default relative to the working directory, then to the binary
+    /// (../../models/default), then /models/default.
+    #[arg(long, env = "LEDE_MODEL", value_name = "[NAME=]PATH")]
+    model: Vec<String>,
+    /// Serve every bundle DIR/NAME/model.lede under its directory name NAME (after any
+    /// --model, sorted by name).
+    #[arg(long, env = "LEDE_MODEL_DIR", value_name = "DIR")]
+    model_dir: Option<PathBuf>,
     /// Largest gRPC request message, bytes (bigger: OUT_OF_RANGE). The default leaves room for
     /// a page of --max-html-bytes plus title and framing; keep it above --max-html-bytes.
     #[arg(long, env = "LEDE_MAX_REQUEST_BYTES", default_value_t = 5 << 20)]
@@ -116,7 +123,7 @@ fn default_model() -> Result<PathBuf> {
         }
     }
     bail!(
-        "no model found (looked in {}); pass --model DIR or set LEDE_MODEL",
+        "no model found (looked in {}); pass --model DIR or --model-dir DIR",
         candidates
             .iter()
             .map(|c| c.display().to_string())
@@ -145,12 +152,21 @@ fn config(a: &Args) -> Result<(SocketAddr, ServerConfig)> {
             format!("--metrics-addr {s:?} is not a socket address like 0.0.0.0:9100 or \"off\"")
         })?),
     };
-    let model_path = match &a.model {
-        Some(p) => p.clone(),
-        None => default_model()?,
-    };
+    let mut models: Vec<server::ModelSpec> = a
+        .model
+        .iter()
+        .map(|s| server::ModelSpec::parse(s))
+        .collect();
+    if let Some(dir) = &a.model_dir {
+        models.extend(server::models::discover(dir)?);
+    }
+    if models.is_empty() {
+        models.push(server::ModelSpec::path(default_model()?));
+    }
     // Fail fast on an obviously missing model (the full validation happens at load).
-    lede::model::model_file(Path::new(&model_path))?;
+    for m in &models {
+        lede::model::model_file(&m.path)?;
+    }
     for (v, flag) in [
         (a.max_request_bytes, "max-request-bytes"),
         (a.max_text_bytes, "max-text-bytes"),
@@ -189,7 +205,7 @@ fn config(a: &Args) -> Result<(SocketAddr, ServerConfig)> {
         ServerConfig {
             tls,
             metrics_addr,
-            model_path,
+            models,
             max_request_bytes: a.max_request_bytes,
             max_text_bytes: a.max_text_bytes,
             max_html_bytes: a.max_html_bytes,
@@ -245,13 +261,13 @@ async fn run(args: Args) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
-    tracing::info!(addr = %listener.local_addr()?, model = %cfg.model_path.display(), "listening");
+    tracing::info!(addr = %listener.local_addr()?, models = cfg.models.len(), "listening");
     let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
         .context("installing the SIGHUP handler")?;
     server::serve(cfg, listener, shutdown_signal(), move |handle| {
         tokio::spawn(async move {
             while hup.recv().await.is_some() {
-                tracing::info!("SIGHUP received: reloading the model");
+                tracing::info!("SIGHUP received: reloading every model");
                 let _ = handle.state.reload().await;
             }
         });

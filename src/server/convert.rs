@@ -43,6 +43,8 @@ pub struct DocRequest {
     pub html: Option<Vec<u8>>,
     /// What the page said about itself, once extracted from `html`.
     pub page: Option<(PageMeta, &'static str)>,
+    /// The served model to answer with; empty: the default.
+    pub model: String,
     pub options: AnalyzeOptions,
 }
 
@@ -97,6 +99,23 @@ fn check_title(title: &str) -> Result<(), ServiceError> {
         });
     }
     Ok(())
+}
+
+/// A request's `model` field. Whether the name is served is checked at lookup (it can name
+/// nothing here and still be valid); only its size is checked here, because the NOT_FOUND
+/// message repeats it.
+pub fn model_name(model: String) -> Result<String, ServiceError> {
+    if model.len() > super::models::MAX_NAME_BYTES {
+        return Err(ServiceError::InvalidField {
+            field: "model",
+            reason: format!(
+                "{} bytes; model names are at most {} (ListModels shows them)",
+                model.len(),
+                super::models::MAX_NAME_BYTES
+            ),
+        });
+    }
+    Ok(model)
 }
 
 fn top_k(k: u32, field: &'static str) -> Result<usize, ServiceError> {
@@ -174,7 +193,7 @@ pub fn summary_options(
 impl DocRequest {
     /// Checks the text fields shared by every request first, then the options.
     fn checked(
-        id: String,
+        (id, model): (String, String),
         title: String,
         (text, html): (String, Vec<u8>),
         limits: Limits,
@@ -182,6 +201,7 @@ impl DocRequest {
     ) -> Result<Self, ServiceError> {
         let (text, html) = input(text, html, limits)?;
         check_title(&title)?;
+        let model = model_name(model)?;
         let mut options = options()?;
         options.html = html.is_some();
         Ok(DocRequest {
@@ -190,6 +210,7 @@ impl DocRequest {
             text,
             html,
             page: None,
+            model,
             options,
         })
     }
@@ -232,8 +253,9 @@ impl DocRequest {
             skip_cleaning,
             allowed_labels: allowed,
             html,
+            model,
         } = r;
-        Self::checked(String::new(), title, (text, html), limits, || {
+        Self::checked((String::new(), model), title, (text, html), limits, || {
             Ok(AnalyzeOptions {
                 clean: !skip_cleaning,
                 html: false,
@@ -256,8 +278,9 @@ impl DocRequest {
             options,
             skip_cleaning,
             html,
+            model,
         } = r;
-        Self::checked(String::new(), title, (text, html), limits, || {
+        Self::checked((String::new(), model), title, (text, html), limits, || {
             Ok(AnalyzeOptions {
                 clean: !skip_cleaning,
                 html: false,
@@ -281,6 +304,7 @@ impl DocRequest {
             skip_cleaning,
             allowed_labels: allowed,
             html,
+            model,
         } = r;
         if id.len() > 1024 {
             return Err(ServiceError::TooLarge {
@@ -289,7 +313,7 @@ impl DocRequest {
                 limit: 1024,
             });
         }
-        Self::checked(id, title, (text, html), limits, || {
+        Self::checked((id, model), title, (text, html), limits, || {
             Ok(AnalyzeOptions {
                 clean: !skip_cleaning,
                 html: false,
@@ -485,8 +509,10 @@ pub fn error_item(id: String, e: &ServiceError) -> proto::AnalyzeResponse {
     }
 }
 
-pub fn model_info(meta: &crate::model::ModelMeta) -> proto::ModelInfo {
+/// A served model's description; `name` is the name it is served under.
+pub fn model_info(name: &str, meta: &crate::model::ModelMeta) -> proto::ModelInfo {
     proto::ModelInfo {
+        name: name.to_owned(),
         version: meta.version.clone(),
         heads: meta
             .heads
@@ -509,5 +535,23 @@ pub fn model_info(meta: &crate::model::ModelMeta) -> proto::ModelInfo {
             None => crate::summarize::learned::HAND_SET,
         }
         .to_owned(),
+    }
+}
+
+/// The name a GetModelInfo request asks about (empty: the default).
+pub fn model_info_request(r: proto::GetModelInfoRequest) -> Result<String, ServiceError> {
+    let proto::GetModelInfoRequest { model } = r;
+    model_name(model)
+}
+
+/// Every loaded model, in the server's order (one still loading at startup is left out).
+pub fn list_models(models: &super::Models) -> proto::ListModelsResponse {
+    proto::ListModelsResponse {
+        models: models
+            .entries()
+            .iter()
+            .filter_map(|e| Some(model_info(e.name(), &e.get()?.meta)))
+            .collect(),
+        default_model: models.default_entry().name().to_owned(),
     }
 }

@@ -35,6 +35,13 @@ pub enum ServiceError {
     /// A label restriction names a head or label the model does not have.
     #[error(transparent)]
     Labels(#[from] crate::model::LabelError),
+    /// The request names a model this server does not serve.
+    #[error("model: {name:?} is not served here; the served models are {} (an empty model means the default, {default:?})", served.join(", "))]
+    NotFound {
+        name: String,
+        served: Vec<String>,
+        default: String,
+    },
     /// No model loaded (still starting).
     #[error("no model loaded yet; retry when health reports SERVING")]
     NoModel,
@@ -57,6 +64,7 @@ impl ServiceError {
             }
             ServiceError::TooManyItems { .. } => Code::ResourceExhausted,
             ServiceError::Overloaded { .. } => Code::ResourceExhausted,
+            ServiceError::NotFound { .. } => Code::NotFound,
             ServiceError::NoModel => Code::Unavailable,
             ServiceError::Internal(_) => Code::Internal,
         }

@@ -7,8 +7,9 @@
 //! - The exposition is written by `prometheus-client` (OpenMetrics text when the scraper asks
 //!   for it in `Accept`, as Prometheus does; the classic 0.0.4 text format otherwise).
 //! - Labels are bounded: `method` comes from a fixed list (any other path is `other`), `code` is
-//!   one of the 17 gRPC codes, `reason` one of the cleaning reasons. Nothing from a request body
-//!   or its metadata ever becomes a label.
+//!   one of the 17 gRPC codes, `reason` one of the cleaning reasons, `model` one of the names
+//!   the operator configured at startup (never the name a request sends). Nothing from a
+//!   request body or its metadata ever becomes a label.
 //! - The hot path takes no lock of ours: each (method, code) counter is looked up in the
 //!   `Family` once and then kept in a `OnceLock` slot, so later calls touch only atomics (and
 //!   the histogram's own small mutex). The series every dashboard needs (OK per Analyzer
@@ -45,18 +46,20 @@ pub enum Method {
     Analyze,
     AnalyzeStream,
     GetModelInfo,
+    ListModels,
     HealthCheck,
     HealthWatch,
     Reflection,
     Other,
 }
 
-const METHODS: [Method; 9] = [
+const METHODS: [Method; 10] = [
     Method::Classify,
     Method::Summarize,
     Method::Analyze,
     Method::AnalyzeStream,
     Method::GetModelInfo,
+    Method::ListModels,
     Method::HealthCheck,
     Method::HealthWatch,
     Method::Reflection,
@@ -80,6 +83,7 @@ impl Method {
             "/lede.v1.Analyzer/Analyze" => Method::Analyze,
             "/lede.v1.Analyzer/AnalyzeStream" => Method::AnalyzeStream,
             "/lede.v1.Analyzer/GetModelInfo" => Method::GetModelInfo,
+            "/lede.v1.Analyzer/ListModels" => Method::ListModels,
             "/grpc.health.v1.Health/Check" => Method::HealthCheck,
             "/grpc.health.v1.Health/Watch" => Method::HealthWatch,
             "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"
@@ -98,6 +102,7 @@ impl Method {
             "Analyze" => Method::Analyze,
             "AnalyzeStream" => Method::AnalyzeStream,
             "GetModelInfo" => Method::GetModelInfo,
+            "ListModels" => Method::ListModels,
             _ => Method::Other,
         }
     }
@@ -109,6 +114,7 @@ impl Method {
             Method::Analyze => "Analyze",
             Method::AnalyzeStream => "AnalyzeStream",
             Method::GetModelInfo => "GetModelInfo",
+            Method::ListModels => "ListModels",
             Method::HealthCheck => "grpc.health.v1.Health/Check",
             Method::HealthWatch => "grpc.health.v1.Health/Watch",
             Method::Reflection => "ServerReflectionInfo",
@@ -127,6 +133,7 @@ impl Method {
             Method::Analyze => Some(2),
             Method::AnalyzeStream => Some(3),
             Method::GetModelInfo
+            | Method::ListModels
             | Method::HealthCheck
             | Method::HealthWatch
             | Method::Reflection
@@ -216,10 +223,23 @@ struct OutcomeLabels {
     outcome: &'static str,
 }
 
+/// `model` is the served name (fixed at startup); `name` and `version` are the bundle's own.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ModelLabels {
+    model: String,
     name: String,
     version: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ServedModelLabels {
+    model: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReloadLabels {
+    model: String,
+    outcome: &'static str,
 }
 
 /// The registry and handles to every series. Shared (`Arc`) by the layer, the handlers and the
@@ -228,9 +248,9 @@ pub struct Metrics {
     registry: Registry,
     calls: Family<CallLabels, Counter>,
     /// `calls` per (method, code), filled on first use: after that, no Family lookup.
-    call_slots: [[OnceLock<Counter>; 17]; 9],
+    call_slots: [[OnceLock<Counter>; 17]; METHODS.len()],
     durations: Family<MethodLabels, Histogram>,
-    duration_slots: [OnceLock<Histogram>; 9],
+    duration_slots: [OnceLock<Histogram>; METHODS.len()],
     in_flight: Gauge,
     shed: Counter,
     documents: [Counter; 4],
@@ -238,9 +258,10 @@ pub struct Metrics {
     stream_items: [Counter; 2],
     removals: [Counter; 8],
     model_info: Family<ModelLabels, Gauge>,
-    current_model: Mutex<Option<ModelLabels>>,
-    reloads: [Counter; 2],
-    last_load: Gauge<f64, std::sync::atomic::AtomicU64>,
+    /// The info labels serving now, one per served model (a handful: a Vec).
+    current_models: Mutex<Vec<ModelLabels>>,
+    reloads: Family<ReloadLabels, Counter>,
+    last_load: Family<ServedModelLabels, Gauge<f64, std::sync::atomic::AtomicU64>>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -316,19 +337,20 @@ impl Metrics {
         let model_info = Family::<ModelLabels, Gauge>::default();
         registry.register(
             "lede_model_info",
-            "The model serving now: 1 for its name and version",
+            "The models serving now: 1 per served name (model) with its bundle's name and version",
             model_info.clone(),
         );
-        let reloads_family = Family::<OutcomeLabels, Counter>::default();
+        let reloads = Family::<ReloadLabels, Counter>::default();
         registry.register(
             "lede_model_reloads",
-            "Model reloads (SIGHUP), by outcome; on error the previous model keeps serving",
-            reloads_family.clone(),
+            "Model reloads (SIGHUP), by served model and outcome; on error its previous version keeps serving",
+            reloads.clone(),
         );
-        let last_load = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
+        let last_load =
+            Family::<ServedModelLabels, Gauge<f64, std::sync::atomic::AtomicU64>>::default();
         registry.register(
             "lede_model_last_load_timestamp_seconds",
-            "Unix time of the last successful model load (startup or reload)",
+            "Unix time of the last successful load (startup or reload), by served model",
             last_load.clone(),
         );
         registry.register_collector(Box::new(ProcessCollector));
@@ -347,15 +369,15 @@ impl Metrics {
             removals: REASONS
                 .map(|r| removals_family.get_or_create_owned(&ReasonLabels { reason: r.as_str() })),
             model_info,
-            current_model: Mutex::new(None),
-            reloads: outcomes(&reloads_family),
+            current_models: Mutex::new(Vec::new()),
+            reloads,
             last_load,
             registry,
             calls,
             durations,
         };
         // The series dashboards divide by: OK calls and latency of every Analyzer method.
-        for method in &METHODS[..5] {
+        for method in &METHODS[..6] {
             m.call_counter(*method, CODE_OK);
             m.duration(*method);
         }
@@ -408,31 +430,56 @@ impl Metrics {
         }
     }
 
-    /// A model is now serving: its info series replaces the previous one, and the load time is
-    /// set to now.
-    pub fn model_loaded(&self, name: &str, version: &str) {
+    /// A bundle (its own `name` and `version`) is now serving under the served name `model`:
+    /// its info series replaces that model's previous one, and its load time is set to now.
+    /// The first load of a model also creates its reload counters, so that `increase()` works
+    /// from the first failure.
+    pub fn model_loaded(&self, model: &str, name: &str, version: &str) {
         let new = ModelLabels {
+            model: model.to_owned(),
             name: name.to_owned(),
             version: version.to_owned(),
         };
-        let mut current = self.current_model.lock().unwrap_or_else(|e| e.into_inner());
-        // New series first, then the old one goes: a scrape never sees no model at all.
+        let mut current = self
+            .current_models
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        // New series first, then the old one goes: a scrape never sees the model missing.
         self.model_info.get_or_create(&new).set(1);
-        if let Some(old) = current.take() {
-            if old != new {
-                self.model_info.remove(&old);
+        match current.iter_mut().find(|m| m.model == model) {
+            Some(old) => {
+                if *old != new {
+                    self.model_info.remove(old);
+                }
+                *old = new;
+            }
+            None => {
+                current.push(new);
+                for ok in [true, false] {
+                    self.reload_counter(model, ok);
+                }
             }
         }
-        *current = Some(new);
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64());
-        self.last_load.set(now);
+        self.last_load
+            .get_or_create(&ServedModelLabels {
+                model: model.to_owned(),
+            })
+            .set(now);
     }
 
-    /// A reload (SIGHUP) finished.
-    pub fn reload(&self, ok: bool) {
-        self.reloads[usize::from(!ok)].inc();
+    fn reload_counter(&self, model: &str, ok: bool) -> Counter {
+        self.reloads.get_or_create_owned(&ReloadLabels {
+            model: model.to_owned(),
+            outcome: if ok { "ok" } else { "error" },
+        })
+    }
+
+    /// A reload (SIGHUP) of the served model `model` finished.
+    pub fn reload(&self, model: &str, ok: bool) {
+        self.reload_counter(model, ok).inc();
     }
 
     /// The exposition: OpenMetrics text if `openmetrics`, else the Prometheus text format
@@ -846,12 +893,25 @@ mod tests {
     }
 
     #[test]
-    fn model_info_keeps_one_series() {
+    fn model_info_keeps_one_series_per_served_model() {
         let m = Metrics::new();
-        m.model_loaded("default", "default@aaa");
-        m.model_loaded("default", "default@bbb");
+        m.model_loaded("default", "default", "default@aaa");
+        m.model_loaded("small", "default", "default@aaa");
+        m.model_loaded("default", "default", "default@bbb");
         let (_, text) = m.encode(false);
-        assert!(text.contains(r#"lede_model_info{name="default",version="default@bbb"} 1"#));
-        assert!(!text.contains("default@aaa"), "{text}");
+        let mut info: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("lede_model_info{"))
+            .collect();
+        info.sort();
+        assert_eq!(
+            info,
+            [
+                r#"lede_model_info{model="default",name="default",version="default@bbb"} 1"#,
+                r#"lede_model_info{model="small",name="default",version="default@aaa"} 1"#,
+            ],
+            "{text}"
+        );
+        assert!(text.contains(r#"lede_model_reloads_total{model="small",outcome="error"} 0"#));
     }
 }

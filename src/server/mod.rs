@@ -1,25 +1,28 @@
 //! The gRPC server: lede.v1 Analyzer, grpc.health.v1, server reflection (v1 and v1alpha).
 //!
-//! Startup: the listener is bound first and health reports NOT_SERVING; the model is loaded on
-//! the blocking pool; then health turns SERVING. A model that fails to load at startup is a
-//! fatal error (the caller exits with one clear line). Later reloads ([`State::reload`], wired
-//! to SIGHUP by the binary) swap the model atomically; if the new one fails validation the old
-//! one keeps serving and the failure is logged. Shutdown stops accepting, lets in-flight calls
-//! finish within the grace period, then returns.
+//! Startup: the model names are resolved (a duplicate is an error before anything is served);
+//! the listener is bound first and health reports NOT_SERVING; the models are loaded on the
+//! blocking pool, the default first; each model's health (`lede.v1.Analyzer/<name>`) turns
+//! SERVING when it is loaded, the whole service's ("" and `lede.v1.Analyzer`) when the default
+//! is. A model that fails to load at startup is a fatal error (the caller exits with one clear
+//! line). Later reloads ([`State::reload`], wired to SIGHUP by the binary) reload every model
+//! and swap each atomically on its own (see [`models`]); a model whose new bundle fails
+//! validation keeps its old version serving, the failure is logged and counted, and the other
+//! models still reload. Shutdown stops accepting, lets in-flight calls finish within the grace
+//! period, then returns.
 
 pub mod convert;
 pub mod error;
 pub mod metrics;
+pub mod models;
 pub mod proto;
 mod service;
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use arc_swap::ArcSwapOption;
 use tokio::net::TcpListener;
 use tonic::transport::Server;
 use tracing::{error, info};
@@ -27,13 +30,15 @@ use tracing::{error, info};
 use crate::model::{Model, ModelError};
 
 pub use error::ServiceError;
+pub use models::{ModelSpec, Models, ModelsError};
 pub use service::Service;
 
 /// Server limits and behaviour. Every field has a documented default ([`Default`]).
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
-    /// Model bundle directory or file.
-    pub model_path: PathBuf,
+    /// The models to serve, in order: the one named "default", else the first, answers
+    /// requests that name none. Default: the bundle `models/default` under its own name.
+    pub models: Vec<ModelSpec>,
     /// Largest accepted gRPC message (decoded), bytes. Default 5 MiB: room for a page of
     /// `max_html_bytes` (4 MiB) plus the title (at most 64 KiB), id and framing.
     pub max_request_bytes: usize,
@@ -79,7 +84,7 @@ impl std::fmt::Debug for TlsConfig {
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
-            model_path: PathBuf::from("models/default"),
+            models: vec![ModelSpec::path("models/default")],
             max_request_bytes: 5 << 20,
             max_text_bytes: 1 << 20,
             max_html_bytes: 4 << 20,
@@ -97,7 +102,9 @@ impl Default for ServerConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
     #[error(transparent)]
-    Model(#[from] ModelError),
+    Models(#[from] ModelsError),
+    #[error("model {name:?}: {source}")]
+    Model { name: String, source: ModelError },
     #[error(transparent)]
     Transport(#[from] tonic::transport::Error),
     #[error(transparent)]
@@ -111,84 +118,127 @@ pub enum ServerError {
     },
 }
 
-/// Shared state: configuration and the current model.
+/// Shared state: configuration and the served models.
 pub struct State {
     pub config: ServerConfig,
-    model: ArcSwapOption<Model>,
+    models: Models,
     health: tonic_health::server::HealthReporter,
     /// None when metrics are off.
     pub metrics: Option<Arc<metrics::Metrics>>,
 }
 
+/// What reloading one model did.
+#[derive(Debug)]
+pub struct Reloaded {
+    /// The model's served name.
+    pub model: String,
+    /// The version serving now, or why the new bundle was refused (the old version serves on).
+    pub version: Result<String, ModelError>,
+}
+
 impl State {
-    /// The model serving now (None until the first load finished).
+    /// The default model serving now (None until its first load finished).
     pub fn model(&self) -> Option<Arc<Model>> {
-        self.model.load_full()
+        self.models.default_entry().get()
     }
 
-    async fn load(&self) -> Result<Arc<Model>, ModelError> {
-        let path = self.config.model_path.clone();
+    /// Every served model.
+    pub fn models(&self) -> &Models {
+        &self.models
+    }
+
+    async fn load(entry: &models::Entry) -> Result<Arc<Model>, ModelError> {
+        let path = entry.path().to_path_buf();
         let t0 = std::time::Instant::now();
         let model = tokio::task::spawn_blocking(move || Model::load(&path))
             .await
             .map_err(|e| ModelError::Corrupt {
-                path: self.config.model_path.clone(),
+                path: entry.path().to_path_buf(),
                 what: format!("loader task failed: {e}"),
             })??;
         info!(
+            model = entry.name(),
             version = %model.meta.version,
             ms = t0.elapsed().as_millis() as u64,
-            path = %self.config.model_path.display(),
+            path = %entry.path().display(),
             "model loaded"
         );
         Ok(Arc::new(model))
     }
 
-    /// Puts `m` in service (and in the metrics' model info).
-    fn store(&self, m: Arc<Model>) {
+    /// Puts `m` in service under `entry`'s name (and in the metrics' model info).
+    fn store(&self, entry: &models::Entry, m: Arc<Model>) {
         if let Some(metrics) = &self.metrics {
-            metrics.model_loaded(&m.meta.name, &m.meta.version);
+            metrics.model_loaded(entry.name(), &m.meta.name, &m.meta.version);
         }
-        self.model.store(Some(m));
+        entry.store(m);
     }
 
-    /// Loads the model again from its path and swaps it in. On failure the old model keeps
-    /// serving; the error is logged and returned.
-    pub async fn reload(&self) -> Result<String, ModelError> {
-        match self.load().await {
-            Ok(m) => {
-                let v = m.meta.version.clone();
-                self.store(m);
-                if let Some(metrics) = &self.metrics {
-                    metrics.reload(true);
+    /// Loads every model again from its path and swaps each in on its own. A model whose new
+    /// bundle fails keeps its old version serving; the error is logged, counted and returned in
+    /// its [`Reloaded`]; the models after it still reload. One model at a time, so a reload
+    /// holds at most one model's weights beyond those serving.
+    pub async fn reload(&self) -> Vec<Reloaded> {
+        let mut out = Vec::with_capacity(self.models.entries().len());
+        for entry in self.models.entries() {
+            let version = match Self::load(entry).await {
+                Ok(m) => {
+                    let v = m.meta.version.clone();
+                    self.store(entry, m);
+                    info!(model = entry.name(), version = %v, "model reloaded");
+                    Ok(v)
                 }
-                info!(version = %v, "model reloaded");
-                Ok(v)
-            }
-            Err(e) => {
-                if let Some(metrics) = &self.metrics {
-                    metrics.reload(false);
+                Err(e) => {
+                    error!(
+                        model = entry.name(),
+                        error = %e,
+                        "model reload failed; its previous version keeps serving"
+                    );
+                    Err(e)
                 }
-                error!(error = %e, "model reload failed; the previous model keeps serving");
-                Err(e)
+            };
+            if let Some(metrics) = &self.metrics {
+                metrics.reload(entry.name(), version.is_ok());
             }
+            out.push(Reloaded {
+                model: entry.name().to_owned(),
+                version,
+            });
         }
+        out
+    }
+}
+
+/// The health name of one model: `lede.v1.Analyzer/<name>`.
+pub fn health_name(model: &str) -> String {
+    format!("{ANALYZER}/{model}")
+}
+
+const ANALYZER: &str =
+    <proto::analyzer_server::AnalyzerServer<Service> as tonic::server::NamedService>::NAME;
+
+fn serving_status(serving: bool) -> tonic_health::ServingStatus {
+    if serving {
+        tonic_health::ServingStatus::Serving
+    } else {
+        tonic_health::ServingStatus::NotServing
     }
 }
 
 /// Sets the health of both the Analyzer service and the whole server ("").
 async fn set_health(h: &tonic_health::server::HealthReporter, serving: bool) {
-    let status = if serving {
-        tonic_health::ServingStatus::Serving
-    } else {
-        tonic_health::ServingStatus::NotServing
-    };
-    h.set_service_status(
-        <proto::analyzer_server::AnalyzerServer<Service> as tonic::server::NamedService>::NAME,
-        status,
-    )
-    .await;
+    let status = serving_status(serving);
+    h.set_service_status(ANALYZER, status).await;
     h.set_service_status("", status).await;
+}
+
+/// Sets the health of every model (`lede.v1.Analyzer/<name>`) and of the whole service.
+async fn set_all_health(h: &tonic_health::server::HealthReporter, models: &Models, serving: bool) {
+    for e in models.entries() {
+        h.set_service_status(health_name(e.name()), serving_status(serving))
+            .await;
+    }
+    set_health(h, serving).await;
 }
 
 /// A running server's handle for the embedding program (tests, the binary).
@@ -207,6 +257,8 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
     ready: impl FnOnce(Handle) + Send,
 ) -> Result<(), ServerError> {
+    // Names first: a duplicate name or a missing bundle fails before anything is served.
+    let models = Models::new(&config.models)?;
     // Metrics first: a busy or bad metrics address fails before anything is served.
     let metrics_listener = match config.metrics_addr {
         Some(addr) => Some(
@@ -226,10 +278,10 @@ pub async fn serve(
         AbortOnDrop(tokio::spawn(metrics::serve_http(l, m)))
     });
     let (health, health_service) = tonic_health::server::health_reporter();
-    set_health(&health, false).await;
+    set_all_health(&health, &models, false).await;
     let state = Arc::new(State {
         config: config.clone(),
-        model: ArcSwapOption::empty(),
+        models,
         health: health.clone(),
         metrics: metrics.clone(),
     });
@@ -286,18 +338,38 @@ pub async fn serve(
         metrics_addr,
     });
 
-    // Load the model; a failure here is fatal.
-    let model = match state.load().await {
-        Ok(m) => m,
-        Err(e) => {
-            let _ = stop_tx.send(());
-            let _ = server.await;
-            return Err(e.into());
+    // Load the models, the default first (the service is SERVING once it is); a failure here
+    // is fatal. One at a time, as on reload: a load's transient buffers come on top of the
+    // models already loaded, and there is one of them at a time.
+    let default = state.models.default_entry();
+    let order = std::iter::once(default).chain(
+        state
+            .models
+            .entries()
+            .iter()
+            .filter(|e| !std::ptr::eq(*e, default)),
+    );
+    for entry in order {
+        match State::load(entry).await {
+            Ok(m) => state.store(entry, m),
+            Err(source) => {
+                let _ = stop_tx.send(());
+                let _ = server.await;
+                return Err(ServerError::Model {
+                    name: entry.name().to_owned(),
+                    source,
+                });
+            }
         }
-    };
-    state.store(model);
-    set_health(&state.health, true).await;
-    info!("serving");
+        state
+            .health
+            .set_service_status(health_name(entry.name()), serving_status(true))
+            .await;
+        if std::ptr::eq(entry, default) {
+            set_health(&state.health, true).await;
+        }
+    }
+    info!(models = state.models.entries().len(), "serving");
 
     tokio::select! {
         r = &mut server => {
@@ -309,7 +381,7 @@ pub async fn serve(
         grace_s = config.shutdown_grace.as_secs_f64(),
         "shutting down: draining in-flight calls"
     );
-    set_health(&state.health, false).await;
+    set_all_health(&state.health, &state.models, false).await;
     let _ = stop_tx.send(());
     match tokio::time::timeout(config.shutdown_grace, &mut server).await {
         Ok(r) => r.map_err(|e| ServerError::Task(e.to_string()))??,

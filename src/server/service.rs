@@ -54,7 +54,7 @@ impl Service {
         &self,
         mut req: DocRequest,
     ) -> Result<(Arc<Model>, DocRequest, Analysis), ServiceError> {
-        let model = self.state.model().ok_or(ServiceError::NoModel)?;
+        let model = self.state.models().get(&req.model)?;
         model.check_allowed_labels(&req.options.allowed_labels)?;
         // The analysis threads are few (one per core) and their queue is not: if this call is
         // dropped (deadline, client gone) before its analysis starts, the analysis is skipped
@@ -259,8 +259,24 @@ impl Analyzer for Service {
     ) -> Result<Response<proto::ModelInfo>, Status> {
         let id = request_id(&request);
         self.unary("GetModelInfo", id, 0, async {
-            let model = self.state.model().ok_or(ServiceError::NoModel)?;
-            Ok(convert::model_info(&model.meta))
+            let name = convert::model_info_request(request.into_inner())?;
+            let entry = self.state.models().find(&name)?;
+            let model = entry.get().ok_or(ServiceError::NoModel)?;
+            Ok(convert::model_info(entry.name(), &model.meta))
+        })
+        .await
+    }
+
+    async fn list_models(
+        &self,
+        request: Request<proto::ListModelsRequest>,
+    ) -> Result<Response<proto::ListModelsResponse>, Status> {
+        let id = request_id(&request);
+        self.unary("ListModels", id, 0, async {
+            let proto::ListModelsRequest {} = request.into_inner();
+            // Before the default is loaded the service is not ready, as for every other call.
+            self.state.model().ok_or(ServiceError::NoModel)?;
+            Ok(convert::list_models(self.state.models()))
         })
         .await
     }
