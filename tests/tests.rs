@@ -8,6 +8,7 @@ mod cleaning;
 mod html;
 mod metrics;
 mod model_files;
+mod models;
 mod process;
 mod regions;
 mod server;
