@@ -73,6 +73,10 @@ struct Args {
     /// Log format.
     #[arg(long, env = "LEDE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+    /// Export spans to this OpenTelemetry collector (OTLP over gRPC), e.g. http://127.0.0.1:4317.
+    /// Default: no export (log lines still carry each call's trace id).
+    #[arg(long, env = "LEDE_OTLP_ENDPOINT")]
+    otlp_endpoint: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -94,17 +98,23 @@ enum LogFormat {
     Json,
 }
 
-fn init_tracing(format: LogFormat) {
+/// Logs to stderr, filtered by `RUST_LOG`; spans to the collector if `otlp` is set (filtered
+/// on their own, so a quieter `RUST_LOG` does not thin the traces).
+fn init_tracing(format: LogFormat, otlp: Option<&server::trace::Otlp>) {
+    use tracing_subscriber::{layer::SubscriberExt, util::SubscriberInitExt, Layer};
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| "info,h2=warn,tower=warn,hyper=warn".into());
-    let b = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let logs = tracing_subscriber::fmt::layer()
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => b.init(),
-        LogFormat::Json => b.json().flatten_event(true).init(),
-    }
+    let logs = match format {
+        LogFormat::Text => logs.boxed(),
+        LogFormat::Json => logs.json().flatten_event(true).boxed(),
+    };
+    tracing_subscriber::registry()
+        .with(logs.with_filter(filter))
+        .with(otlp.map(|o| o.layer()))
+        .init();
 }
 
 /// The default model: working directory, next to the binary (target/*/ -> repo), container path.
@@ -256,7 +266,16 @@ async fn run(args: Args) -> Result<()> {
     if let Some(Command::Healthcheck { addr, timeout_secs }) = &args.command {
         return healthcheck(addr, secs(*timeout_secs, "timeout-secs")?).await;
     }
-    init_tracing(args.log_format);
+    // Before anything logs: a bad endpoint is a configuration error like the others.
+    let otlp = args
+        .otlp_endpoint
+        .as_deref()
+        .map(server::trace::Otlp::new)
+        .transpose()?;
+    init_tracing(args.log_format, otlp.as_ref());
+    if let Some(endpoint) = &args.otlp_endpoint {
+        tracing::info!(%endpoint, "exporting spans over OTLP");
+    }
     let (addr, cfg) = config(&args)?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -264,7 +283,7 @@ async fn run(args: Args) -> Result<()> {
     tracing::info!(addr = %listener.local_addr()?, models = cfg.models.len(), "listening");
     let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
         .context("installing the SIGHUP handler")?;
-    server::serve(cfg, listener, shutdown_signal(), move |handle| {
+    let served = server::serve(cfg, listener, shutdown_signal(), move |handle| {
         tokio::spawn(async move {
             while hup.recv().await.is_some() {
                 tracing::info!("SIGHUP received: reloading every model");
@@ -272,7 +291,12 @@ async fn run(args: Args) -> Result<()> {
             }
         });
     })
-    .await?;
+    .await;
+    // Spans of the last calls are still queued: send them before exiting, even on an error.
+    if let Some(otlp) = otlp {
+        otlp.shutdown().await;
+    }
+    served?;
     Ok(())
 }
 

@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod models;
 pub mod proto;
 mod service;
+pub mod trace;
 
 use std::future::Future;
 use std::net::SocketAddr;

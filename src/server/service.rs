@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use tokio::sync::mpsc;
 use tokio_stream::{wrappers::ReceiverStream, Stream, StreamExt};
-use tonic::{Request, Response, Status, Streaming};
+use tonic::{Code, Request, Response, Status, Streaming};
 use tracing::{info, warn, Instrument};
 
 use crate::model::{Analysis, Model};
@@ -16,6 +16,7 @@ use super::convert::{self, DocRequest, Limits};
 use super::error::ServiceError;
 use super::proto;
 use super::proto::analyzer_server::Analyzer;
+use super::trace;
 use super::State;
 
 /// The service; cheap to clone (shares [`State`]).
@@ -87,6 +88,7 @@ impl Service {
         &self,
         method: &'static str,
         id: String,
+        parent: opentelemetry::Context,
         bytes: usize,
         f: F,
     ) -> Result<Response<T>, Status>
@@ -96,11 +98,12 @@ impl Service {
         if let Some(m) = &self.state.metrics {
             m.document(method, bytes);
         }
-        let span = tracing::info_span!("call", method, request_id = %id, bytes);
+        let span = trace::call_span(method, &id, Some(bytes), parent);
         async move {
             let t0 = Instant::now();
             let out = f.await;
             let ms = t0.elapsed().as_secs_f64() * 1e3;
+            trace::record_status(out.as_ref().map_or_else(ServiceError::code, |_| Code::Ok));
             match out {
                 Ok(v) => {
                     info!(latency_ms = ms, outcome = "ok");
@@ -131,9 +134,10 @@ impl Analyzer for Service {
         request: Request<proto::ClassifyRequest>,
     ) -> Result<Response<proto::ClassifyResponse>, Status> {
         let id = request_id(&request);
+        let parent = trace::parent(request.metadata());
         let r = request.into_inner();
         let bytes = r.text.len() + r.title.len() + r.html.len();
-        self.unary("Classify", id, bytes, async {
+        self.unary("Classify", id, parent, bytes, async {
             let req = DocRequest::from_classify(r, self.limits())?;
             let (model, req, a) = self.run(req).await?;
             Ok(convert::classify_response(&req, &a, &model.meta.version))
@@ -146,9 +150,10 @@ impl Analyzer for Service {
         request: Request<proto::SummarizeRequest>,
     ) -> Result<Response<proto::SummarizeResponse>, Status> {
         let id = request_id(&request);
+        let parent = trace::parent(request.metadata());
         let r = request.into_inner();
         let bytes = r.text.len() + r.title.len() + r.html.len();
-        self.unary("Summarize", id, bytes, async {
+        self.unary("Summarize", id, parent, bytes, async {
             let req = DocRequest::from_summarize(r, self.limits())?;
             let (model, req, a) = self.run(req).await?;
             Ok(convert::summarize_response(
@@ -166,9 +171,10 @@ impl Analyzer for Service {
         request: Request<proto::AnalyzeRequest>,
     ) -> Result<Response<proto::AnalyzeResponse>, Status> {
         let id = request_id(&request);
+        let parent = trace::parent(request.metadata());
         let r = request.into_inner();
         let bytes = r.text.len() + r.title.len() + r.html.len();
-        self.unary("Analyze", id, bytes, async {
+        self.unary("Analyze", id, parent, bytes, async {
             let req = DocRequest::from_analyze(r, self.limits())?;
             let (model, req, a) = self.run(req).await?;
             Ok(convert::analyze_response(&req, &a, &model.meta.version))
@@ -183,6 +189,7 @@ impl Analyzer for Service {
         request: Request<Streaming<proto::AnalyzeRequest>>,
     ) -> Result<Response<Self::AnalyzeStreamStream>, Status> {
         let id = request_id(&request);
+        let parent = trace::parent(request.metadata());
         if self.state.model().is_none() {
             return Err(ServiceError::NoModel.into());
         }
@@ -192,7 +199,7 @@ impl Analyzer for Service {
         let (tx, rx) = mpsc::channel(16);
         let svc = self.clone();
         let limit = self.state.config.max_stream_items;
-        let span = tracing::info_span!("call", method = "AnalyzeStream", request_id = %id);
+        let span = trace::call_span("AnalyzeStream", &id, None, parent);
         tokio::spawn(
             async move {
                 let t0 = Instant::now();
@@ -258,7 +265,8 @@ impl Analyzer for Service {
         request: Request<proto::GetModelInfoRequest>,
     ) -> Result<Response<proto::ModelInfo>, Status> {
         let id = request_id(&request);
-        self.unary("GetModelInfo", id, 0, async {
+        let parent = trace::parent(request.metadata());
+        self.unary("GetModelInfo", id, parent, 0, async {
             let name = convert::model_info_request(request.into_inner())?;
             let entry = self.state.models().find(&name)?;
             let model = entry.get().ok_or(ServiceError::NoModel)?;
@@ -272,7 +280,8 @@ impl Analyzer for Service {
         request: Request<proto::ListModelsRequest>,
     ) -> Result<Response<proto::ListModelsResponse>, Status> {
         let id = request_id(&request);
-        self.unary("ListModels", id, 0, async {
+        let parent = trace::parent(request.metadata());
+        self.unary("ListModels", id, parent, 0, async {
             let proto::ListModelsRequest {} = request.into_inner();
             // Before the default is loaded the service is not ready, as for every other call.
             self.state.model().ok_or(ServiceError::NoModel)?;
