@@ -7,7 +7,7 @@ use lede::server::proto::{self, analyzer_client::AnalyzerClient};
 
 use crate::util;
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -15,7 +15,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn server() -> Command {
+pub(crate) fn server() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_lede-server"));
     // Tests run in parallel (and beside other checkouts): never the fixed default port 9100.
     c.env("LEDE_METRICS_ADDR", "127.0.0.1:0");
@@ -102,7 +102,7 @@ async fn version(addr: &str) -> Option<String> {
     Some(info.into_inner().version)
 }
 
-async fn wait_for(addr: &str, want: impl Fn(&str) -> bool) -> String {
+pub(crate) async fn wait_for(addr: &str, want: impl Fn(&str) -> bool) -> String {
     let t0 = Instant::now();
     loop {
         if let Some(v) = version(addr).await {

@@ -15,4 +15,5 @@ mod server;
 mod summaries;
 mod tls;
 mod topics;
+mod traces;
 mod training;
