@@ -13,49 +13,28 @@ cd "$(dirname "$0")/.."
 DATA=${DATA:-../shared/data}
 SECS=${1:-10}
 PAIRS=${2:-2}
-VENV=${LEDE_BENCH_VENV:-/tmp/lede-bench-venv}
-[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-"$VENV/bin/pip" install -q grpcio grpcio-tools
-command -v h2load >/dev/null || { apt-get install -y -qq nghttp2-client >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq nghttp2-client >/dev/null; }; }
-cargo build --release --locked --bin lede-server 2>/dev/null
-OFF=${PORT_OFF:-50597}; ON=${PORT_ON:-50598}; MPORT=${METRICS_PORT:-50596}
 OUT=target/metrics-cost; mkdir -p $OUT
+. bench/ab.sh
+ab_setup
+OFF=${PORT_OFF:-50597}; ON=${PORT_ON:-50598}; MPORT=${METRICS_PORT:-50596}
 RUST_LOG=warn ./target/release/lede-server --addr 127.0.0.1:$OFF --metrics-addr off &
 P1=$!
 RUST_LOG=warn ./target/release/lede-server --addr 127.0.0.1:$ON --metrics-addr 127.0.0.1:$MPORT &
 P2=$!
 trap 'kill $P1 $P2 2>/dev/null || true' EXIT
-for p in $OFF $ON; do
-  until ./target/release/lede-server healthcheck --addr 127.0.0.1:$p >/dev/null 2>&1; do sleep 0.05; done
-done
+ab_serving $OFF $ON
 "$VENV/bin/python" bench/grpc_body.py "$DATA" $OUT 127.0.0.1:$OFF >/dev/null
 "$VENV/bin/python" bench/grpc_body.py "$DATA" $OUT 127.0.0.1:$ON >/dev/null
-cpu() { awk '{print $14 + $15}' /proc/$1/stat; }  # utime + stime, clock ticks
-run() {  # run LABEL PORT PID -> prints "req/s server-CPU-microseconds-per-call"
-  local c0; c0=$(cpu $3)
-  h2load -n 100000000 -D $SECS -c 1 -m 64 -t 1 \
-    -H 'content-type: application/grpc' -H 'te: trailers' -d $OUT/Classify.bin \
-    http://127.0.0.1:$2/lede.v1.Analyzer/Classify > $OUT/h2load-$1.txt 2>&1 || true
-  grep -q ' 0 failed, 0 errored' $OUT/h2load-$1.txt || { echo "h2load errors ($1):" >&2; cat $OUT/h2load-$1.txt >&2; exit 1; }
-  local c1; c1=$(cpu $3)
-  python3 - $OUT/h2load-$1.txt "$c0" "$c1" "$(getconf CLK_TCK)" <<'PY'
-import re, sys
-t = open(sys.argv[1]).read()
-rps = float(re.search(r"finished in [^,]+, ([\d.]+) req/s", t).group(1))
-done = int(re.search(r"(\d+) succeeded", t).group(1))
-print(f"{rps:.0f} {(float(sys.argv[3]) - float(sys.argv[2])) / float(sys.argv[4]) / done * 1e6:.2f}")
-PY
-}
 offs=(); ons=()
 run_on() {
   ( while sleep 1; do curl -s -o /dev/null http://127.0.0.1:$MPORT/metrics || true; done ) &
   local scraper=$!
-  ons+=("$(run on $ON $P2)")
+  ons+=("$(ab_run on $ON $P2)")
   kill $scraper 2>/dev/null || true
 }
 # Odd pairs run off first, even pairs on first: neither side always gets the first slot.
 for i in $(seq "$PAIRS"); do
-  if [ $((i % 2)) = 1 ]; then offs+=("$(run off $OFF $P1)"); run_on; else run_on; offs+=("$(run off $OFF $P1)"); fi
+  if [ $((i % 2)) = 1 ]; then offs+=("$(ab_run off $OFF $P1)"); run_on; else run_on; offs+=("$(ab_run off $OFF $P1)"); fi
   echo "pair $i (req/s, server CPU us/call): off ${offs[-1]}; on ${ons[-1]}"
 done
 curl -s http://127.0.0.1:$MPORT/metrics > $OUT/scrape.txt
