@@ -15,10 +15,10 @@ use anyhow::{bail, Context, Result};
 mod scraped;
 use clap::{Parser, Subcommand};
 use lede::eval::summaries::{write_summaries, SummarizeRun};
-use lede::model::{AnalyzeOptions, Model};
+use lede::eval::{classify, GateFailure};
+use lede::model::Model;
 use lede::summarize::Length;
 use lede::train::data::{read_rows, Fields};
-use lede::train::Evaluation;
 
 #[derive(Parser, Debug)]
 #[command(version, about = "Evaluate a Lede model bundle on labelled data")]
@@ -179,6 +179,17 @@ fn main() {
     }
 }
 
+/// A report as pretty JSON in `path`.
+fn write_json(path: &std::path::Path, report: &impl serde::Serialize) -> Result<()> {
+    std::fs::write(path, serde_json::to_string_pretty(report)?)?;
+    Ok(())
+}
+
+/// A failed gate (if any) as the error `main` exits with.
+fn check(gate: Option<GateFailure>) -> Result<()> {
+    gate.map_or(Ok(()), |g| Err(g.into()))
+}
+
 fn run() -> Result<()> {
     let args = Args::parse();
     let model = Model::load(&args.model).with_context(|| "loading the model")?;
@@ -193,67 +204,22 @@ fn run() -> Result<()> {
             min_macro_f1,
             errors,
         } => {
-            let h = model
-                .meta
-                .heads
-                .iter()
-                .find(|h| h.name == head)
-                .with_context(|| format!("the model has no head {head:?}"))?;
-            let mut ev = Evaluation::new(h.labels.clone());
-            let fields = Fields {
-                label: label_field,
-                ..Fields::default()
+            let run = classify::ClassifyRun {
+                head,
+                data,
+                label_field,
+                split,
             };
-            let opts = AnalyzeOptions {
-                top_k: 1,
-                ..Default::default()
-            };
-            let t0 = std::time::Instant::now();
-            read_rows(&data, &fields, false, |r| {
-                if !wanted(&split, r.split.as_deref()) || r.labels.is_empty() {
-                    return Ok(());
+            let report = classify::evaluate(&model, &run, |miss| {
+                if errors {
+                    println!("{}", miss.to_text());
                 }
-                let a = model.analyze(&r.title, &r.text, &opts);
-                let top = &a
-                    .heads
-                    .iter()
-                    .find(|x| x.head == head)
-                    .expect("head")
-                    .labels[0];
-                if errors && !r.labels.contains(&top.label) {
-                    println!(
-                        "line {}: {:?} predicted {} ({:.2}): {}",
-                        r.line, r.labels, top.label, top.probability, r.title
-                    );
-                }
-                ev.add(&top.label, &r.labels);
-                Ok(())
             })?;
-            let secs = t0.elapsed().as_secs_f64();
-            let report = ev.report();
-            println!(
-                "head {head} on {} ({split} rows), {:.0} docs/s incl. cleaning",
-                data.display(),
-                report.rows as f64 / secs
-            );
             print!("{}", report.to_text());
             if let Some(p) = json {
-                std::fs::write(&p, serde_json::to_string_pretty(&report)?)?;
+                write_json(&p, &report.report)?;
             }
-            let acc = report.accuracy * 100.0;
-            let f1 = report.macro_f1 * 100.0;
-            if min_accuracy.is_some_and(|m| acc < m) {
-                bail!(
-                    "gate: {head} accuracy {acc:.2}% is below {:.2}%",
-                    min_accuracy.unwrap()
-                );
-            }
-            if min_macro_f1.is_some_and(|m| f1 < m) {
-                bail!(
-                    "gate: {head} macro-F1 {f1:.2} is below {:.2}",
-                    min_macro_f1.unwrap()
-                );
-            }
+            check(report.gate(min_accuracy, min_macro_f1))?;
         }
         Cmd::Topics {
             data,

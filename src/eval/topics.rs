@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::model::{AnalyzeOptions, Model};
+use super::classify::{options, top};
+use crate::model::Model;
 use crate::train::data::{read_rows, Fields};
 use crate::train::eval::Report;
 use crate::train::{self, Evaluation, Recipe, TrainError};
@@ -170,29 +171,6 @@ pub fn ece(pairs: &[(f64, bool)], bins: usize) -> (f64, Vec<Bin>) {
     (total, out)
 }
 
-fn options(head: &str, labels: &[String], restrict: bool) -> AnalyzeOptions {
-    AnalyzeOptions {
-        top_k: 1,
-        allowed_labels: if restrict {
-            vec![(head.to_owned(), labels.to_vec())]
-        } else {
-            Vec::new()
-        },
-        ..Default::default()
-    }
-}
-
-/// Top label and its probability for `head`, as the server answers.
-fn top(model: &Model, head: &str, item: &Item, opts: &AnalyzeOptions) -> (String, f64) {
-    let a = model.analyze(&item.title, &item.text, opts);
-    let h = a
-        .heads
-        .iter()
-        .find(|h| h.head == head)
-        .expect("head exists");
-    (h.labels[0].label.clone(), h.labels[0].probability)
-}
-
 /// Scores `head` on each set (restricted to the set's labels when `restrict`) and on their
 /// union; `title_only` sends the title alone as the text.
 pub fn score_sets(
@@ -218,15 +196,11 @@ pub fn score_sets(
         });
         let mut wp = (0, 0);
         for item in &set.items {
+            // Title only: the headline sent as the text, with no title.
             let (label, _) = if title_only {
-                let t = Item {
-                    title: String::new(),
-                    text: item.title.clone(),
-                    labels: Vec::new(),
-                };
-                top(model, head, &t, &opts)
+                top(model, head, "", &item.title, &opts)
             } else {
-                top(model, head, item, &opts)
+                top(model, head, &item.title, &item.text, &opts)
             };
             ev.add(&label, &item.labels);
             union.add(&label, &item.labels);
@@ -272,7 +246,7 @@ pub fn calibration(model: &Model, head: &str, sets: &[TestSet], restrict: bool) 
                 set.items
                     .iter()
                     .map(move |item| {
-                        let (label, p) = top(m, head, item, &opts);
+                        let (label, p) = top(m, head, &item.title, &item.text, &opts);
                         (p, item.labels.contains(&label))
                     })
                     .collect::<Vec<_>>()
