@@ -15,7 +15,7 @@ use anyhow::{bail, Context, Result};
 mod scraped;
 use clap::{Parser, Subcommand};
 use lede::eval::summaries::{write_summaries, SummarizeRun};
-use lede::eval::{classify, GateFailure};
+use lede::eval::{classify, topics, GateFailure};
 use lede::model::Model;
 use lede::summarize::Length;
 use lede::train::data::{read_rows, Fields};
@@ -229,52 +229,19 @@ fn run() -> Result<()> {
             gate,
             allow_below,
         } => {
-            use lede::eval::topics;
-            if model.head("topic").is_none() {
-                bail!("the model has no topic head");
-            }
-            let sets = topics::topic_sets(&data)?;
-            let mut report = topics::TopicsReport {
-                model: model.meta.version.clone(),
-                sets: topics::score_sets(&model, "topic", &sets, true, false),
-                title_only: topics::score_sets(&model, "topic", &sets[1..], true, true),
-                region_sets: Vec::new(),
-                calibration: vec![topics::calibration(&model, "topic", &sets, true)],
-                loso: Vec::new(),
-            };
-            if model.head("region").is_some() {
-                let regions = topics::region_sets(&data)?;
-                report.region_sets = topics::score_sets(&model, "region", &regions, false, false);
-                report
-                    .calibration
-                    .push(topics::calibration(&model, "region", &regions, false));
-            }
-            if let Some(r) = recipe {
-                let r = lede::train::Recipe::load(&r)?;
-                report.loso = topics::leave_one_source_out(&r, &sets, |name| {
-                    eprintln!("leave-one-source-out: training without {name}")
-                })?;
-            }
+            let report = topics::evaluate(&model, &data, recipe.as_deref(), |name| {
+                eprintln!("leave-one-source-out: training without {name}")
+            })?;
             let peers = peers.map(|p| topics::read_peers(&p)).transpose()?;
             print!("{}", topics::to_text(&report, peers.as_ref()));
             if let Some(p) = json {
-                std::fs::write(&p, serde_json::to_string_pretty(&report)?)?;
+                write_json(&p, &report)?;
             }
             if let Some(p) = &peers {
-                let (enforced, reported): (Vec<_>, Vec<_>) = topics::gate(&report, p)
-                    .into_iter()
-                    .partition(|(set, _)| !allow_below.contains(set));
-                for (_, f) in &reported {
-                    println!("BELOW FLOOR (reported, not enforced): {f}");
-                }
-                for (_, f) in &enforced {
-                    println!("BELOW FLOOR: {f}");
-                }
-                if gate && !enforced.is_empty() {
-                    bail!("gate: {} topic floor(s) not met", enforced.len());
-                }
-                if enforced.is_empty() && reported.is_empty() {
-                    println!("every topic floor met");
+                let floors = topics::floors(&report, p, &allow_below);
+                print!("{}", floors.to_text());
+                if gate {
+                    check(floors.gate())?;
                 }
             }
         }

@@ -5,7 +5,7 @@
 //! - [`classify`]: one head on labelled rows: accuracy, macro-F1, per-class scores and the
 //!   confusion matrix (`lede-eval classify`; the metrics are [`crate::train::eval`]'s).
 //! - [`topics`]: seven-desk topic accuracy over each test set's own labels, calibration (ECE),
-//!   title-only input and leave-one-source-out.
+//!   title-only input and leave-one-source-out (`lede-eval topics`).
 //! - [`summaries`]: ROUGE (Rust approximation for training) and the summary evaluation runs.
 //! - [`shingle`]: the Article Extraction Benchmark's text-extraction metric (4-word shingles).
 //! - [`aeb`]: loading the benchmark's pages (rendered text, HTML, ground truth).
@@ -40,6 +40,9 @@ pub enum EvalError {
     Train(#[from] TrainError),
     #[error("the model has no head {0:?}")]
     NoHead(String),
+    /// The seven-desk evaluation needs the `topic` head.
+    #[error("the model has no topic head")]
+    NoTopicHead,
 }
 
 /// A floor the CI gate enforces, not met; the message says which figure and which floor.
