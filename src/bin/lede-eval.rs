@@ -14,7 +14,7 @@ use anyhow::{bail, Context, Result};
 
 mod scraped;
 use clap::{Parser, Subcommand};
-use lede::eval::summaries::{write_summaries, SummarizeRun};
+use lede::eval::summaries::{self, SummarizeRun};
 use lede::eval::{classify, topics, GateFailure};
 use lede::model::Model;
 use lede::summarize::Length;
@@ -255,15 +255,8 @@ fn run() -> Result<()> {
             scoring,
             cv_folds,
         } => {
-            let scoring: lede::summarize::SummarizerConfig = match scoring {
-                Some(j) => {
-                    let mut v = serde_json::to_value(lede::summarize::SummarizerConfig::default())?;
-                    let patch: serde_json::Value = serde_json::from_str(&j).context("--scoring")?;
-                    for (k, x) in patch.as_object().context("--scoring must be an object")? {
-                        v[k] = x.clone();
-                    }
-                    serde_json::from_value(v).context("--scoring")?
-                }
+            let scoring = match scoring {
+                Some(j) => summaries::scoring_overrides(&j)?,
                 None => Default::default(),
             };
             let length = match (ratio, sentences) {
@@ -283,22 +276,8 @@ fn run() -> Result<()> {
                 scoring,
                 cv_folds,
             };
-            let stats = write_summaries(&model, &run, &out)?;
-            eprintln!(
-                "wrote {} summaries to {} ({:.0} docs/s incl. cleaning; scorer: {}{})",
-                stats.rows,
-                out.display(),
-                stats.rows as f64 / stats.seconds,
-                if lead {
-                    "lead"
-                } else {
-                    model.summary_scorer_kind()
-                },
-                match cv_folds {
-                    Some(k) if !lead => format!(", {k}-fold CV over the articles it trained on"),
-                    _ => String::new(),
-                }
-            );
+            let stats = summaries::write_summaries(&model, &run, &out)?;
+            eprintln!("{}", stats.to_text(&model, &run, &out));
         }
         Cmd::Scraped {
             data,

@@ -6,7 +6,8 @@
 //!   confusion matrix (`lede-eval classify`; the metrics are [`crate::train::eval`]'s).
 //! - [`topics`]: seven-desk topic accuracy over each test set's own labels, calibration (ECE),
 //!   title-only input and leave-one-source-out (`lede-eval topics`).
-//! - [`summaries`]: ROUGE (Rust approximation for training) and the summary evaluation runs.
+//! - [`summaries`]: ROUGE (Rust approximation for training) and the summary evaluation runs
+//!   (`lede-eval summarize`).
 //! - [`shingle`]: the Article Extraction Benchmark's text-extraction metric (4-word shingles).
 //! - [`aeb`]: loading the benchmark's pages (rendered text, HTML, ground truth).
 //! - [`html`]: HTML extraction (+ cleaning) on the benchmark's pages: `lede-eval aeb-html`.
