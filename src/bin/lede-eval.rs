@@ -15,7 +15,7 @@ use anyhow::{bail, Context, Result};
 mod scraped;
 use clap::{Parser, Subcommand};
 use lede::eval::summaries::{self, SummarizeRun};
-use lede::eval::{classify, topics, GateFailure};
+use lede::eval::{classify, kept, topics, GateFailure};
 use lede::model::Model;
 use lede::summarize::Length;
 use lede::train::data::{read_rows, Fields};
@@ -366,40 +366,13 @@ fn run() -> Result<()> {
             min_kept,
             verbose,
         } => {
-            let fields = Fields {
-                label: "id".into(),
-                ..Fields::default()
-            };
-            let (mut total, mut kept) = (0usize, 0usize);
-            read_rows(&data, &fields, false, |r| {
-                if !wanted(&split, r.split.as_deref()) {
-                    return Ok(());
-                }
-                let all = lede::text::sentences(&r.text).len();
-                let c =
-                    lede::text::clean_with(&r.text, Some(&r.title), model.extras.cleaner.as_ref());
-                total += all;
-                kept += c.sentences().count();
+            let report = kept::evaluate(&model, &data, &split, |removal| {
                 if verbose {
-                    for x in &c.removed {
-                        println!(
-                            "line {} {}: {:?}",
-                            r.line,
-                            x.reason.as_str(),
-                            &r.text[x.span.start..x.span.end]
-                        );
-                    }
+                    println!("{}", removal.to_text());
                 }
-                Ok(())
             })?;
-            let pct = 100.0 * kept as f64 / total.max(1) as f64;
-            println!(
-                "cleaning kept {kept} of {total} sentences ({pct:.2}%) in {}",
-                data.display()
-            );
-            if min_kept.is_some_and(|m| pct < m) {
-                bail!("gate: cleaning kept {pct:.2}% < {:.2}%", min_kept.unwrap());
-            }
+            print!("{}", report.to_text());
+            check(report.gate(min_kept))?;
         }
         Cmd::AebHtml {
             data,

@@ -8,6 +8,7 @@
 //!   title-only input and leave-one-source-out (`lede-eval topics`).
 //! - [`summaries`]: ROUGE (Rust approximation for training) and the summary evaluation runs
 //!   (`lede-eval summarize`).
+//! - [`kept`]: the share of sentences cleaning keeps on clean articles (`lede-eval clean`).
 //! - [`shingle`]: the Article Extraction Benchmark's text-extraction metric (4-word shingles).
 //! - [`aeb`]: loading the benchmark's pages (rendered text, HTML, ground truth).
 //! - [`html`]: HTML extraction (+ cleaning) on the benchmark's pages: `lede-eval aeb-html`.
@@ -17,6 +18,7 @@ pub mod aeb;
 pub mod classify;
 pub mod cleaning;
 pub mod html;
+pub mod kept;
 pub mod shingle;
 pub mod summaries;
 pub mod topics;
