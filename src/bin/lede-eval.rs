@@ -12,10 +12,9 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 
-mod scraped;
 use clap::{Parser, Subcommand};
 use lede::eval::summaries::{self, SummarizeRun};
-use lede::eval::{classify, kept, topics, GateFailure};
+use lede::eval::{classify, kept, scraped, topics, GateFailure};
 use lede::model::Model;
 use lede::summarize::Length;
 use lede::train::data::{read_rows, Fields};

@@ -9,6 +9,8 @@
 //! - [`summaries`]: ROUGE (Rust approximation for training) and the summary evaluation runs
 //!   (`lede-eval summarize`).
 //! - [`kept`]: the share of sentences cleaning keeps on clean articles (`lede-eval clean`).
+//! - [`scraped`]: cleaning's precision and recall of removal on synthetic scraped pages built
+//!   from clean articles (`lede-eval scraped`).
 //! - [`shingle`]: the Article Extraction Benchmark's text-extraction metric (4-word shingles).
 //! - [`aeb`]: loading the benchmark's pages (rendered text, HTML, ground truth).
 //! - [`html`]: HTML extraction (+ cleaning) on the benchmark's pages: `lede-eval aeb-html`.
@@ -19,6 +21,7 @@ pub mod classify;
 pub mod cleaning;
 pub mod html;
 pub mod kept;
+pub mod scraped;
 pub mod shingle;
 pub mod summaries;
 pub mod topics;

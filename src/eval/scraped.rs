@@ -1,5 +1,5 @@
 //! A synthetic test set of scraped-looking pages built from clean articles, with ground truth
-//! for every line, to measure cleaning's precision and recall of removal.
+//! for every line, to measure cleaning's precision and recall of removal (`lede-eval scraped`).
 //!
 //! Each page: the headline, sometimes a byline, the body paragraphs with a photo caption and a
 //! call to action inserted, the headline repeated mid-text, sometimes the whole body pasted again
@@ -20,7 +20,7 @@ impl Rng {
     pub fn new(seed: u64) -> Self {
         Rng(seed)
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -28,10 +28,10 @@ impl Rng {
         z ^ (z >> 31)
     }
     pub fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        xs[(self.next() % xs.len() as u64) as usize]
+        xs[(self.next_u64() % xs.len() as u64) as usize]
     }
     pub fn chance(&mut self, p: f64) -> bool {
-        (self.next() as f64 / u64::MAX as f64) < p
+        (self.next_u64() as f64 / u64::MAX as f64) < p
     }
 }
 
@@ -116,9 +116,11 @@ pub fn page(title: &str, text: &str, others: &[&str], rng: &mut Rng) -> Vec<Line
     }
     out.push(drop(rng.pick(PROMPTS)));
     out.push(drop(rng.pick(LABELS)));
-    let n = 3 + (rng.next() % 3) as usize;
+    let n = 3 + (rng.next_u64() % 3) as usize;
     for _ in 0..n {
-        out.push(drop(others[(rng.next() % others.len() as u64) as usize]));
+        out.push(drop(
+            others[(rng.next_u64() % others.len() as u64) as usize],
+        ));
     }
     out.push(drop(rng.pick(FOOTERS)));
     out
