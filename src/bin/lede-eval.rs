@@ -11,13 +11,12 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-
 use clap::{Parser, Subcommand};
 use lede::eval::summaries::{self, SummarizeRun};
 use lede::eval::{classify, kept, scraped, topics, GateFailure};
 use lede::model::Model;
 use lede::summarize::Length;
-use lede::train::data::{read_rows, Fields};
+use lede::train::data::Fields;
 
 #[derive(Parser, Debug)]
 #[command(version, about = "Evaluate a Lede model bundle on labelled data")]
@@ -167,10 +166,6 @@ enum Cmd {
     },
 }
 
-fn wanted(split: &str, row_split: Option<&str>) -> bool {
-    split == "all" || row_split == Some(split)
-}
-
 fn main() {
     if let Err(e) = run() {
         eprintln!("lede-eval: error: {e:#}");
@@ -285,79 +280,22 @@ fn run() -> Result<()> {
             dump,
             verbose,
         } => {
-            let mut rows = Vec::new();
-            let fields = Fields {
-                label: "id".into(),
-                ..Fields::default()
-            };
-            read_rows(&data, &fields, false, |r| {
-                if wanted(&split, r.split.as_deref()) {
-                    rows.push((r.title, r.text));
-                }
-                Ok(())
-            })?;
-            let titles: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
-            let mut rng = scraped::Rng::new(seed);
-            let (mut tp, mut fp, mut fn_, mut tn) = (0usize, 0usize, 0usize, 0usize);
-            let mut dump_w = dump
+            let articles = scraped::read_articles(&data, &split)?;
+            let mut dump = dump
                 .map(|p| std::fs::File::create(p).map(std::io::BufWriter::new))
                 .transpose()?;
-            for (i, (title, text)) in rows.iter().enumerate() {
-                let others: Vec<&str> = titles
-                    .iter()
-                    .enumerate()
-                    .filter(|(j, _)| *j != i)
-                    .map(|(_, t)| *t)
-                    .collect();
-                let lines = scraped::page(title, text, &others, &mut rng);
-                let page: String = lines
-                    .iter()
-                    .map(|l| l.text.as_str())
-                    .collect::<Vec<_>>()
-                    .join("\n");
-                // The page is sent without a separate title, as a scraper would; cleaned as
-                // served (with the model's line classifier when it has one).
-                let cleaned = lede::text::clean_with(&page, None, model.extras.cleaner.as_ref());
-                let mut offset = 0;
-                for l in &lines {
-                    let (a, b) = (offset, offset + l.text.len());
-                    offset = b + 1;
-                    let covered: usize = cleaned
-                        .removed
-                        .iter()
-                        .map(|r| r.span.end.min(b).saturating_sub(r.span.start.max(a)))
-                        .sum();
-                    let removed = covered * 2 > l.text.len();
-                    match (l.remove, removed) {
-                        (true, true) => tp += 1,
-                        (false, true) => fp += 1,
-                        (true, false) => fn_ += 1,
-                        (false, false) => tn += 1,
-                    }
-                    if verbose && l.remove != removed {
-                        println!(
-                            "{} {:?}",
-                            if removed { "FALSE REMOVAL" } else { "MISSED" },
-                            &l.text[..l.text.len().min(100)]
-                        );
+            let counts = scraped::evaluate(&model, &articles, seed, |page| {
+                if verbose {
+                    for m in page.lines.iter().filter_map(|l| l.mistake()) {
+                        println!("{m}");
                     }
                 }
-                if let Some(w) = dump_w.as_mut() {
-                    let truth: Vec<bool> = lines.iter().map(|l| l.remove).collect();
-                    writeln!(w, "{}", serde_json::json!({"text": page, "remove": truth}))?;
+                match dump.as_mut() {
+                    Some(w) => writeln!(w, "{}", page.to_json()),
+                    None => Ok(()),
                 }
-            }
-            let precision = tp as f64 / (tp + fp).max(1) as f64;
-            let recall = tp as f64 / (tp + fn_).max(1) as f64;
-            println!(
-                "scraped pages from {} {split} articles (seed {seed}): {} lines to remove, {} to keep; removal precision {:.2}% recall {:.2}%; article lines kept {:.2}%",
-                rows.len(),
-                tp + fn_,
-                fp + tn,
-                precision * 100.0,
-                recall * 100.0,
-                tn as f64 * 100.0 / (fp + tn).max(1) as f64
-            );
+            })?;
+            print!("{}", counts.to_text(&split, seed));
         }
         Cmd::Clean {
             data,
