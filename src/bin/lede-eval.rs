@@ -324,11 +324,8 @@ fn run() -> Result<()> {
                 std::fs::write(&p, report.outputs_json().to_string())
                     .with_context(|| format!("writing {}", p.display()))?;
             }
-            if gate && report.served.f1 < floor {
-                bail!(
-                    "gate: served F1 {:.3} is below {floor:.3}",
-                    report.served.f1
-                );
+            if gate {
+                check(report.gate(floor))?;
             }
         }
         Cmd::Aeb { data, gate, cv } => lede::eval::cleaning::run(&model, &data, gate, cv)?,
