@@ -6,6 +6,10 @@
 //! - `lede-eval summarize --data bbc.jsonl --ratio 0.4 --out preds.jsonl`: writes one summary
 //!   per test row (with the reference), for ROUGE scoring by bench/rouge.py.
 //! - `lede-eval clean --data bbc.jsonl`: share of sentences cleaning keeps on clean articles.
+//!
+//! Each subcommand's evaluation, report text and gate live in [`lede::eval`]; this binary
+//! parses flags, prints the reports, writes the `--json`/`--out` files and exits 1 on an error
+//! or a floor not met.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -328,7 +332,13 @@ fn run() -> Result<()> {
                 check(report.gate(floor))?;
             }
         }
-        Cmd::Aeb { data, gate, cv } => lede::eval::cleaning::run(&model, &data, gate, cv)?,
+        Cmd::Aeb { data, gate, cv } => {
+            let report = lede::eval::cleaning::evaluate(&model, &data, cv)?;
+            print!("{}", report.to_text());
+            if gate {
+                check(report.gate())?;
+            }
+        }
     }
     Ok(())
 }
