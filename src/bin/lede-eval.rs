@@ -6,19 +6,21 @@
 //! - `lede-eval summarize --data bbc.jsonl --ratio 0.4 --out preds.jsonl`: writes one summary
 //!   per test row (with the reference), for ROUGE scoring by bench/rouge.py.
 //! - `lede-eval clean --data bbc.jsonl`: share of sentences cleaning keeps on clean articles.
+//!
+//! Each subcommand's evaluation, report text and gate live in [`lede::eval`]; this binary
+//! parses flags, prints the reports, writes the `--json`/`--out` files and exits 1 on an error
+//! or a floor not met.
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-
-mod scraped;
 use clap::{Parser, Subcommand};
-use lede::eval::summaries::{write_summaries, SummarizeRun};
-use lede::model::{AnalyzeOptions, Model};
+use lede::eval::summaries::{self, SummarizeRun};
+use lede::eval::{classify, kept, scraped, topics, GateFailure};
+use lede::model::Model;
 use lede::summarize::Length;
-use lede::train::data::{read_rows, Fields};
-use lede::train::Evaluation;
+use lede::train::data::Fields;
 
 #[derive(Parser, Debug)]
 #[command(version, about = "Evaluate a Lede model bundle on labelled data")]
@@ -168,15 +170,22 @@ enum Cmd {
     },
 }
 
-fn wanted(split: &str, row_split: Option<&str>) -> bool {
-    split == "all" || row_split == Some(split)
-}
-
 fn main() {
     if let Err(e) = run() {
         eprintln!("lede-eval: error: {e:#}");
         std::process::exit(1);
     }
+}
+
+/// A report as pretty JSON in `path`.
+fn write_json(path: &std::path::Path, report: &impl serde::Serialize) -> Result<()> {
+    std::fs::write(path, serde_json::to_string_pretty(report)?)?;
+    Ok(())
+}
+
+/// A failed gate (if any) as the error `main` exits with.
+fn check(gate: Option<GateFailure>) -> Result<()> {
+    gate.map_or(Ok(()), |g| Err(g.into()))
 }
 
 fn run() -> Result<()> {
@@ -193,67 +202,22 @@ fn run() -> Result<()> {
             min_macro_f1,
             errors,
         } => {
-            let h = model
-                .meta
-                .heads
-                .iter()
-                .find(|h| h.name == head)
-                .with_context(|| format!("the model has no head {head:?}"))?;
-            let mut ev = Evaluation::new(h.labels.clone());
-            let fields = Fields {
-                label: label_field,
-                ..Fields::default()
+            let run = classify::ClassifyRun {
+                head,
+                data,
+                label_field,
+                split,
             };
-            let opts = AnalyzeOptions {
-                top_k: 1,
-                ..Default::default()
-            };
-            let t0 = std::time::Instant::now();
-            read_rows(&data, &fields, false, |r| {
-                if !wanted(&split, r.split.as_deref()) || r.labels.is_empty() {
-                    return Ok(());
+            let report = classify::evaluate(&model, &run, |miss| {
+                if errors {
+                    println!("{}", miss.to_text());
                 }
-                let a = model.analyze(&r.title, &r.text, &opts);
-                let top = &a
-                    .heads
-                    .iter()
-                    .find(|x| x.head == head)
-                    .expect("head")
-                    .labels[0];
-                if errors && !r.labels.contains(&top.label) {
-                    println!(
-                        "line {}: {:?} predicted {} ({:.2}): {}",
-                        r.line, r.labels, top.label, top.probability, r.title
-                    );
-                }
-                ev.add(&top.label, &r.labels);
-                Ok(())
             })?;
-            let secs = t0.elapsed().as_secs_f64();
-            let report = ev.report();
-            println!(
-                "head {head} on {} ({split} rows), {:.0} docs/s incl. cleaning",
-                data.display(),
-                report.rows as f64 / secs
-            );
             print!("{}", report.to_text());
             if let Some(p) = json {
-                std::fs::write(&p, serde_json::to_string_pretty(&report)?)?;
+                write_json(&p, &report.report)?;
             }
-            let acc = report.accuracy * 100.0;
-            let f1 = report.macro_f1 * 100.0;
-            if min_accuracy.is_some_and(|m| acc < m) {
-                bail!(
-                    "gate: {head} accuracy {acc:.2}% is below {:.2}%",
-                    min_accuracy.unwrap()
-                );
-            }
-            if min_macro_f1.is_some_and(|m| f1 < m) {
-                bail!(
-                    "gate: {head} macro-F1 {f1:.2} is below {:.2}",
-                    min_macro_f1.unwrap()
-                );
-            }
+            check(report.gate(min_accuracy, min_macro_f1))?;
         }
         Cmd::Topics {
             data,
@@ -263,52 +227,19 @@ fn run() -> Result<()> {
             gate,
             allow_below,
         } => {
-            use lede::eval::topics;
-            if model.head("topic").is_none() {
-                bail!("the model has no topic head");
-            }
-            let sets = topics::topic_sets(&data)?;
-            let mut report = topics::TopicsReport {
-                model: model.meta.version.clone(),
-                sets: topics::score_sets(&model, "topic", &sets, true, false),
-                title_only: topics::score_sets(&model, "topic", &sets[1..], true, true),
-                region_sets: Vec::new(),
-                calibration: vec![topics::calibration(&model, "topic", &sets, true)],
-                loso: Vec::new(),
-            };
-            if model.head("region").is_some() {
-                let regions = topics::region_sets(&data)?;
-                report.region_sets = topics::score_sets(&model, "region", &regions, false, false);
-                report
-                    .calibration
-                    .push(topics::calibration(&model, "region", &regions, false));
-            }
-            if let Some(r) = recipe {
-                let r = lede::train::Recipe::load(&r)?;
-                report.loso = topics::leave_one_source_out(&r, &sets, |name| {
-                    eprintln!("leave-one-source-out: training without {name}")
-                })?;
-            }
+            let report = topics::evaluate(&model, &data, recipe.as_deref(), |name| {
+                eprintln!("leave-one-source-out: training without {name}")
+            })?;
             let peers = peers.map(|p| topics::read_peers(&p)).transpose()?;
             print!("{}", topics::to_text(&report, peers.as_ref()));
             if let Some(p) = json {
-                std::fs::write(&p, serde_json::to_string_pretty(&report)?)?;
+                write_json(&p, &report)?;
             }
             if let Some(p) = &peers {
-                let (enforced, reported): (Vec<_>, Vec<_>) = topics::gate(&report, p)
-                    .into_iter()
-                    .partition(|(set, _)| !allow_below.contains(set));
-                for (_, f) in &reported {
-                    println!("BELOW FLOOR (reported, not enforced): {f}");
-                }
-                for (_, f) in &enforced {
-                    println!("BELOW FLOOR: {f}");
-                }
-                if gate && !enforced.is_empty() {
-                    bail!("gate: {} topic floor(s) not met", enforced.len());
-                }
-                if enforced.is_empty() && reported.is_empty() {
-                    println!("every topic floor met");
+                let floors = topics::floors(&report, p, &allow_below);
+                print!("{}", floors.to_text());
+                if gate {
+                    check(floors.gate())?;
                 }
             }
         }
@@ -322,15 +253,8 @@ fn run() -> Result<()> {
             scoring,
             cv_folds,
         } => {
-            let scoring: lede::summarize::SummarizerConfig = match scoring {
-                Some(j) => {
-                    let mut v = serde_json::to_value(lede::summarize::SummarizerConfig::default())?;
-                    let patch: serde_json::Value = serde_json::from_str(&j).context("--scoring")?;
-                    for (k, x) in patch.as_object().context("--scoring must be an object")? {
-                        v[k] = x.clone();
-                    }
-                    serde_json::from_value(v).context("--scoring")?
-                }
+            let scoring = match scoring {
+                Some(j) => summaries::scoring_overrides(&j)?,
                 None => Default::default(),
             };
             let length = match (ratio, sentences) {
@@ -350,22 +274,8 @@ fn run() -> Result<()> {
                 scoring,
                 cv_folds,
             };
-            let stats = write_summaries(&model, &run, &out)?;
-            eprintln!(
-                "wrote {} summaries to {} ({:.0} docs/s incl. cleaning; scorer: {}{})",
-                stats.rows,
-                out.display(),
-                stats.rows as f64 / stats.seconds,
-                if lead {
-                    "lead"
-                } else {
-                    model.summary_scorer_kind()
-                },
-                match cv_folds {
-                    Some(k) if !lead => format!(", {k}-fold CV over the articles it trained on"),
-                    _ => String::new(),
-                }
-            );
+            let stats = summaries::write_summaries(&model, &run, &out)?;
+            eprintln!("{}", stats.to_text(&model, &run, &out));
         }
         Cmd::Scraped {
             data,
@@ -374,79 +284,22 @@ fn run() -> Result<()> {
             dump,
             verbose,
         } => {
-            let mut rows = Vec::new();
-            let fields = Fields {
-                label: "id".into(),
-                ..Fields::default()
-            };
-            read_rows(&data, &fields, false, |r| {
-                if wanted(&split, r.split.as_deref()) {
-                    rows.push((r.title, r.text));
-                }
-                Ok(())
-            })?;
-            let titles: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
-            let mut rng = scraped::Rng::new(seed);
-            let (mut tp, mut fp, mut fn_, mut tn) = (0usize, 0usize, 0usize, 0usize);
-            let mut dump_w = dump
+            let articles = scraped::read_articles(&data, &split)?;
+            let mut dump = dump
                 .map(|p| std::fs::File::create(p).map(std::io::BufWriter::new))
                 .transpose()?;
-            for (i, (title, text)) in rows.iter().enumerate() {
-                let others: Vec<&str> = titles
-                    .iter()
-                    .enumerate()
-                    .filter(|(j, _)| *j != i)
-                    .map(|(_, t)| *t)
-                    .collect();
-                let lines = scraped::page(title, text, &others, &mut rng);
-                let page: String = lines
-                    .iter()
-                    .map(|l| l.text.as_str())
-                    .collect::<Vec<_>>()
-                    .join("\n");
-                // The page is sent without a separate title, as a scraper would; cleaned as
-                // served (with the model's line classifier when it has one).
-                let cleaned = lede::text::clean_with(&page, None, model.extras.cleaner.as_ref());
-                let mut offset = 0;
-                for l in &lines {
-                    let (a, b) = (offset, offset + l.text.len());
-                    offset = b + 1;
-                    let covered: usize = cleaned
-                        .removed
-                        .iter()
-                        .map(|r| r.span.end.min(b).saturating_sub(r.span.start.max(a)))
-                        .sum();
-                    let removed = covered * 2 > l.text.len();
-                    match (l.remove, removed) {
-                        (true, true) => tp += 1,
-                        (false, true) => fp += 1,
-                        (true, false) => fn_ += 1,
-                        (false, false) => tn += 1,
-                    }
-                    if verbose && l.remove != removed {
-                        println!(
-                            "{} {:?}",
-                            if removed { "FALSE REMOVAL" } else { "MISSED" },
-                            &l.text[..l.text.len().min(100)]
-                        );
+            let counts = scraped::evaluate(&model, &articles, seed, |page| {
+                if verbose {
+                    for m in page.lines.iter().filter_map(|l| l.mistake()) {
+                        println!("{m}");
                     }
                 }
-                if let Some(w) = dump_w.as_mut() {
-                    let truth: Vec<bool> = lines.iter().map(|l| l.remove).collect();
-                    writeln!(w, "{}", serde_json::json!({"text": page, "remove": truth}))?;
+                match dump.as_mut() {
+                    Some(w) => writeln!(w, "{}", page.to_json()),
+                    None => Ok(()),
                 }
-            }
-            let precision = tp as f64 / (tp + fp).max(1) as f64;
-            let recall = tp as f64 / (tp + fn_).max(1) as f64;
-            println!(
-                "scraped pages from {} {split} articles (seed {seed}): {} lines to remove, {} to keep; removal precision {:.2}% recall {:.2}%; article lines kept {:.2}%",
-                rows.len(),
-                tp + fn_,
-                fp + tn,
-                precision * 100.0,
-                recall * 100.0,
-                tn as f64 * 100.0 / (fp + tn).max(1) as f64
-            );
+            })?;
+            print!("{}", counts.to_text(&split, seed));
         }
         Cmd::Clean {
             data,
@@ -454,40 +307,13 @@ fn run() -> Result<()> {
             min_kept,
             verbose,
         } => {
-            let fields = Fields {
-                label: "id".into(),
-                ..Fields::default()
-            };
-            let (mut total, mut kept) = (0usize, 0usize);
-            read_rows(&data, &fields, false, |r| {
-                if !wanted(&split, r.split.as_deref()) {
-                    return Ok(());
-                }
-                let all = lede::text::sentences(&r.text).len();
-                let c =
-                    lede::text::clean_with(&r.text, Some(&r.title), model.extras.cleaner.as_ref());
-                total += all;
-                kept += c.sentences().count();
+            let report = kept::evaluate(&model, &data, &split, |removal| {
                 if verbose {
-                    for x in &c.removed {
-                        println!(
-                            "line {} {}: {:?}",
-                            r.line,
-                            x.reason.as_str(),
-                            &r.text[x.span.start..x.span.end]
-                        );
-                    }
+                    println!("{}", removal.to_text());
                 }
-                Ok(())
             })?;
-            let pct = 100.0 * kept as f64 / total.max(1) as f64;
-            println!(
-                "cleaning kept {kept} of {total} sentences ({pct:.2}%) in {}",
-                data.display()
-            );
-            if min_kept.is_some_and(|m| pct < m) {
-                bail!("gate: cleaning kept {pct:.2}% < {:.2}%", min_kept.unwrap());
-            }
+            print!("{}", report.to_text());
+            check(report.gate(min_kept))?;
         }
         Cmd::AebHtml {
             data,
@@ -502,14 +328,17 @@ fn run() -> Result<()> {
                 std::fs::write(&p, report.outputs_json().to_string())
                     .with_context(|| format!("writing {}", p.display()))?;
             }
-            if gate && report.served.f1 < floor {
-                bail!(
-                    "gate: served F1 {:.3} is below {floor:.3}",
-                    report.served.f1
-                );
+            if gate {
+                check(report.gate(floor))?;
             }
         }
-        Cmd::Aeb { data, gate, cv } => lede::eval::cleaning::run(&model, &data, gate, cv)?,
+        Cmd::Aeb { data, gate, cv } => {
+            let report = lede::eval::cleaning::evaluate(&model, &data, cv)?;
+            print!("{}", report.to_text());
+            if gate {
+                check(report.gate())?;
+            }
+        }
     }
     Ok(())
 }

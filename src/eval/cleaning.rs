@@ -6,11 +6,12 @@
 //! site (the whole fitting procedure rerun per fold with the model's recipe; no page's own site
 //! in its training folds), plus the speed of cleaning alone.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::aeb::Page;
 use super::shingle::{self, Score};
+use super::{EvalError, GateFailure};
 use crate::model::Model;
 use crate::text::clean::learned::LineClassifier;
 use crate::train::cleaner::{self, CleanerRecipe};
@@ -117,26 +118,24 @@ pub fn meets_floor(s: &Score) -> bool {
     s.f1 >= FLOOR_F1 && s.recall >= FLOOR_RECALL
 }
 
-/// Errors of `lede-eval aeb`.
-#[derive(Debug, thiserror::Error)]
-pub enum CleaningEvalError {
-    #[error(transparent)]
-    Data(#[from] super::EvalError),
-    #[error(transparent)]
-    Train(#[from] TrainError),
-    #[error("gate: {0}")]
-    Gate(String),
+/// What `lede-eval aeb` prints and gates on.
+#[derive(Debug, Clone)]
+pub struct AebReport {
+    /// The benchmark directory.
+    pub dir: PathBuf,
+    pub pages: usize,
+    /// The model's version.
+    pub model: String,
+    /// The model has a line classifier (else its cleaning is the rules alone).
+    pub classifier: bool,
+    /// Keep everything, rules only, the classifier on all pages (if any), grouped CV.
+    pub rows: Vec<Row>,
 }
 
-/// `lede-eval aeb`: prints the report for the model's cleaning on the benchmark in `dir`.
-/// The grouped-CV row refits with the model's cleaner recipe (the defaults if it has none).
-/// With `gate`, fails when the model's cleaning (all pages and grouped CV) is below the floor.
-pub fn run(
-    model: &Model,
-    dir: &Path,
-    gate: bool,
-    recompute_cv: bool,
-) -> Result<(), CleaningEvalError> {
+/// `lede-eval aeb`: the model's cleaning on the benchmark in `dir`. The grouped-CV row is the
+/// figure lede-train stored in the model, or with `recompute_cv` (or when there is none) refits
+/// with the model's cleaner recipe (the defaults if it has none).
+pub fn evaluate(model: &Model, dir: &Path, recompute_cv: bool) -> Result<AebReport, EvalError> {
     let pages = super::aeb::load(dir)?;
     let classifier = model.extras.cleaner.as_ref();
     let mut rows = report(&pages, classifier);
@@ -155,61 +154,109 @@ pub fn run(
             docs_per_s: None,
         })
     });
-    if let (Some(row), false) = (stored, recompute_cv) {
-        rows.push(row);
-        return finish(model, dir, &pages, classifier, &rows, gate);
+    match (stored, recompute_cv) {
+        (Some(row), false) => rows.push(row),
+        _ => {
+            let recipe = model
+                .meta
+                .recipe
+                .get("cleaner")
+                .and_then(|c| serde_json::from_value::<CleanerRecipe>(c.clone()).ok())
+                .map(|r| CleanerRecipe {
+                    data: dir.to_path_buf(),
+                    ..r
+                })
+                .unwrap_or_else(|| CleanerRecipe::new(dir.to_path_buf()));
+            rows.push(cross_validated(&pages, &recipe)?);
+        }
     }
-    let recipe = model
-        .meta
-        .recipe
-        .get("cleaner")
-        .and_then(|c| serde_json::from_value::<CleanerRecipe>(c.clone()).ok())
-        .map(|r| CleanerRecipe {
-            data: dir.to_path_buf(),
-            ..r
-        })
-        .unwrap_or_else(|| CleanerRecipe::new(dir.to_path_buf()));
-    rows.push(cross_validated(&pages, &recipe)?);
-    finish(model, dir, &pages, classifier, &rows, gate)
+    Ok(AebReport {
+        dir: dir.to_path_buf(),
+        pages: pages.len(),
+        model: model.meta.version.clone(),
+        classifier: classifier.is_some(),
+        rows,
+    })
 }
 
-/// Prints the table and applies the gate.
-fn finish(
-    model: &Model,
-    dir: &Path,
-    pages: &[Page],
-    classifier: Option<&crate::text::clean::learned::LineClassifier>,
-    rows: &[Row],
-    gate: bool,
-) -> Result<(), CleaningEvalError> {
-    println!(
-        "cleaning on {} ({} pages), model {}{}",
-        dir.display(),
-        pages.len(),
-        model.meta.version,
-        if classifier.is_some() {
-            ""
-        } else {
-            " (no line classifier: rules only)"
-        }
-    );
-    print!("{}", to_text(rows));
-    if gate {
-        // The model's own cleaning on all pages (rules only without a classifier) and the
-        // cross-validated figure of its fitting procedure.
-        let served = if classifier.is_some() {
-            &rows[2]
-        } else {
-            &rows[1]
-        };
-        for r in [served, &rows[rows.len() - 1]] {
-            if !meets_floor(&r.score) {
-                return Err(CleaningEvalError::Gate(format!(
+impl AebReport {
+    /// The printed report: what was measured, then the table.
+    pub fn to_text(&self) -> String {
+        format!(
+            "cleaning on {} ({} pages), model {}{}\n{}",
+            self.dir.display(),
+            self.pages,
+            self.model,
+            if self.classifier {
+                ""
+            } else {
+                " (no line classifier: rules only)"
+            },
+            to_text(&self.rows)
+        )
+    }
+
+    /// The floor of issue #11 on the model's own cleaning on all pages (rules only without a
+    /// classifier), then on the cross-validated figure of its fitting procedure.
+    pub fn gate(&self) -> Option<GateFailure> {
+        let served = &self.rows[if self.classifier { 2 } else { 1 }];
+        [served, &self.rows[self.rows.len() - 1]]
+            .into_iter()
+            .find(|r| !meets_floor(&r.score))
+            .map(|r| {
+                GateFailure(format!(
                     "{}: F1 {:.3} recall {:.3} is below the floor (F1 {FLOOR_F1}, recall {FLOOR_RECALL})",
                     r.system, r.score.f1, r.score.recall
-                )));
-            }
+                ))
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(system: &str, f1: f64, recall: f64) -> Row {
+        Row {
+            system: system.into(),
+            score: Score {
+                f1,
+                precision: f1,
+                recall,
+                pages: 3,
+            },
+            docs_per_s: None,
         }
     }
-    Ok(())
+
+    #[test]
+    fn gate_checks_served_then_cross_validated() {
+        let mut r = AebReport {
+            dir: "aeb".into(),
+            pages: 3,
+            model: "m".into(),
+            classifier: true,
+            rows: vec![
+                row("keep everything", 0.6, 1.0),
+                row("rules only", 0.7, 0.98),
+                row("classifier", 0.9, 0.97),
+                row("cv", 0.88, 0.96),
+            ],
+        };
+        assert_eq!(r.gate(), None);
+        r.rows[3].score.recall = 0.9;
+        assert_eq!(
+            r.gate().unwrap().to_string(),
+            "gate: cv: F1 0.880 recall 0.900 is below the floor (F1 0.85, recall 0.95)"
+        );
+        // Without a classifier the served cleaning is the rules alone.
+        r.classifier = false;
+        assert_eq!(
+            r.gate().unwrap().0,
+            "rules only: F1 0.700 recall 0.980 is below the floor (F1 0.85, recall 0.95)"
+        );
+        assert!(r
+            .to_text()
+            .starts_with("cleaning on aeb (3 pages), model m (no line classifier: rules only)\n"));
+    }
 }

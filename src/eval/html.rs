@@ -20,7 +20,7 @@ use dom_smoothie::CandidateSelectMode;
 
 use super::aeb::{self, Page as AebPage};
 use super::shingle::{self, PageScore, Score};
-use super::EvalError;
+use super::{EvalError, GateFailure};
 use crate::model::{AnalyzeOptions, Model};
 use crate::text::html::{self, ExtractConfig, HtmlError};
 use crate::text::{Reason, Removed};
@@ -317,6 +317,16 @@ impl Report {
             let _ = writeln!(out, "configuration choice (served output):\n{cv}");
         }
         out
+    }
+
+    /// Fails when the served F1 is below `floor` (trafilatura's on the same pages).
+    pub fn gate(&self, floor: f64) -> Option<GateFailure> {
+        (self.served.f1 < floor).then(|| {
+            GateFailure(format!(
+                "served F1 {:.3} is below {floor:.3}",
+                self.served.f1
+            ))
+        })
     }
 
     /// Lede's outputs as JSON (`{"extracted": {id: text}, "served": {id: text}}`), for

@@ -151,6 +151,49 @@ pub struct RunStats {
     pub seconds: f64,
 }
 
+impl RunStats {
+    /// What was written, how fast and by which scorer (`lede-eval summarize` prints it on
+    /// stderr).
+    pub fn to_text(&self, model: &Model, run: &SummarizeRun, out: &Path) -> String {
+        format!(
+            "wrote {} summaries to {} ({:.0} docs/s incl. cleaning; scorer: {}{})",
+            self.rows,
+            out.display(),
+            self.rows as f64 / self.seconds,
+            if run.lead {
+                "lead"
+            } else {
+                model.summary_scorer_kind()
+            },
+            match run.cv_folds {
+                Some(k) if !run.lead => format!(", {k}-fold CV over the articles it trained on"),
+                _ => String::new(),
+            }
+        )
+    }
+}
+
+/// Errors of [`scoring_overrides`], worded for the `lede-eval summarize --scoring` flag whose
+/// value it reads. The JSON error is in the message, not a source, so it is printed once.
+#[derive(Debug, thiserror::Error)]
+pub enum ScoringError {
+    #[error("--scoring: {0}")]
+    Json(serde_json::Error),
+    #[error("--scoring must be an object")]
+    NotObject,
+}
+
+/// Hand-set scoring weights: the defaults with the fields of the JSON object `json` replaced
+/// (`{"position": 0.5}`), for tuning on the train split.
+pub fn scoring_overrides(json: &str) -> Result<SummarizerConfig, ScoringError> {
+    let mut v = serde_json::to_value(SummarizerConfig::default()).map_err(ScoringError::Json)?;
+    let patch: serde_json::Value = serde_json::from_str(json).map_err(ScoringError::Json)?;
+    for (k, x) in patch.as_object().ok_or(ScoringError::NotObject)? {
+        v[k] = x.clone();
+    }
+    serde_json::from_value(v).map_err(ScoringError::Json)
+}
+
 fn io_error(path: &Path) -> impl Fn(std::io::Error) -> TrainError + '_ {
     move |error| TrainError::Io {
         path: path.to_path_buf(),
@@ -272,7 +315,7 @@ pub fn write_summaries(
     let mut n = 0;
     let t0 = std::time::Instant::now();
     read_rows(&run.data, &run.fields, false, |r| {
-        if !(run.split == "all" || r.split.as_deref() == Some(run.split.as_str())) {
+        if !super::in_split(&run.split, r.split.as_deref()) {
             return Ok(());
         }
         let picked: Vec<&str> = if run.lead {
@@ -312,6 +355,33 @@ pub fn write_summaries(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scoring_overrides_replace_named_fields() {
+        let c = scoring_overrides(r#"{"position": 0.5, "min_words": 10}"#).unwrap();
+        assert_eq!(
+            c,
+            SummarizerConfig {
+                position: 0.5,
+                min_words: 10,
+                ..SummarizerConfig::default()
+            }
+        );
+        assert_eq!(
+            scoring_overrides("{}").unwrap(),
+            SummarizerConfig::default()
+        );
+        assert_eq!(
+            scoring_overrides("[1]").unwrap_err().to_string(),
+            "--scoring must be an object"
+        );
+        let e = scoring_overrides(r#"{"position": "x"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("--scoring: invalid type"), "{e}");
+        let e = scoring_overrides("{x").unwrap_err().to_string();
+        assert_eq!(e, "--scoring: key must be a string at line 1 column 2");
+    }
 
     #[test]
     fn rouge_of_identical_disjoint_and_partial_texts() {

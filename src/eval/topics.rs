@@ -17,7 +17,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::model::{AnalyzeOptions, Model};
+use super::classify::{options, top};
+use super::{EvalError, GateFailure};
+use crate::model::Model;
 use crate::train::data::{read_rows, Fields};
 use crate::train::eval::Report;
 use crate::train::{self, Evaluation, Recipe, TrainError};
@@ -170,29 +172,6 @@ pub fn ece(pairs: &[(f64, bool)], bins: usize) -> (f64, Vec<Bin>) {
     (total, out)
 }
 
-fn options(head: &str, labels: &[String], restrict: bool) -> AnalyzeOptions {
-    AnalyzeOptions {
-        top_k: 1,
-        allowed_labels: if restrict {
-            vec![(head.to_owned(), labels.to_vec())]
-        } else {
-            Vec::new()
-        },
-        ..Default::default()
-    }
-}
-
-/// Top label and its probability for `head`, as the server answers.
-fn top(model: &Model, head: &str, item: &Item, opts: &AnalyzeOptions) -> (String, f64) {
-    let a = model.analyze(&item.title, &item.text, opts);
-    let h = a
-        .heads
-        .iter()
-        .find(|h| h.head == head)
-        .expect("head exists");
-    (h.labels[0].label.clone(), h.labels[0].probability)
-}
-
 /// Scores `head` on each set (restricted to the set's labels when `restrict`) and on their
 /// union; `title_only` sends the title alone as the text.
 pub fn score_sets(
@@ -218,15 +197,11 @@ pub fn score_sets(
         });
         let mut wp = (0, 0);
         for item in &set.items {
+            // Title only: the headline sent as the text, with no title.
             let (label, _) = if title_only {
-                let t = Item {
-                    title: String::new(),
-                    text: item.title.clone(),
-                    labels: Vec::new(),
-                };
-                top(model, head, &t, &opts)
+                top(model, head, "", &item.title, &opts)
             } else {
-                top(model, head, item, &opts)
+                top(model, head, &item.title, &item.text, &opts)
             };
             ev.add(&label, &item.labels);
             union.add(&label, &item.labels);
@@ -272,7 +247,7 @@ pub fn calibration(model: &Model, head: &str, sets: &[TestSet], restrict: bool) 
                 set.items
                     .iter()
                     .map(move |item| {
-                        let (label, p) = top(m, head, item, &opts);
+                        let (label, p) = top(m, head, &item.title, &item.text, &opts);
                         (p, item.labels.contains(&label))
                     })
                     .collect::<Vec<_>>()
@@ -417,6 +392,41 @@ pub struct TopicsReport {
     pub loso: Vec<Loso>,
 }
 
+/// `lede-eval topics`: the topic head on the three test sets of `data` (all labels, then title
+/// only), the region head (when the model has one) on its sets, the calibration of each, and,
+/// with a training recipe, leave-one-source-out (`progress` is told each source left out).
+pub fn evaluate(
+    model: &Model,
+    data: &Path,
+    recipe: Option<&Path>,
+    progress: impl FnMut(&str),
+) -> Result<TopicsReport, EvalError> {
+    if model.head("topic").is_none() {
+        return Err(EvalError::NoTopicHead);
+    }
+    let sets = topic_sets(data)?;
+    let mut report = TopicsReport {
+        model: model.meta.version.clone(),
+        sets: score_sets(model, "topic", &sets, true, false),
+        title_only: score_sets(model, "topic", &sets[1..], true, true),
+        region_sets: Vec::new(),
+        calibration: vec![calibration(model, "topic", &sets, true)],
+        loso: Vec::new(),
+    };
+    if model.head("region").is_some() {
+        let regions = region_sets(data)?;
+        report.region_sets = score_sets(model, "region", &regions, false, false);
+        report
+            .calibration
+            .push(calibration(model, "region", &regions, false));
+    }
+    if let Some(r) = recipe {
+        let r = Recipe::load(r)?;
+        report.loso = leave_one_source_out(&r, &sets, progress)?;
+    }
+    Ok(report)
+}
+
 /// Peer figures from `bench/peers_topics.py` (only what the gate needs).
 #[derive(Debug, Clone, Default)]
 pub struct Peers {
@@ -498,6 +508,50 @@ pub fn gate(report: &TopicsReport, peers: &Peers) -> Vec<(String, String)> {
         ));
     }
     fails
+}
+
+/// The floors of [`gate`], split into those the CI gate enforces and those only reported
+/// (test sets given as allowed below their floor, for floors known to be unmet).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Floors {
+    pub enforced: Vec<String>,
+    pub reported: Vec<String>,
+}
+
+/// The unmet floors of `report` against `peers`; those of a test set in `allow_below` (or
+/// `loso`) are reported, not enforced.
+pub fn floors(report: &TopicsReport, peers: &Peers, allow_below: &[String]) -> Floors {
+    let (enforced, reported): (Vec<_>, Vec<_>) = gate(report, peers)
+        .into_iter()
+        .partition(|(set, _)| !allow_below.contains(set));
+    let text = |v: Vec<(String, String)>| v.into_iter().map(|(_, f)| f).collect();
+    Floors {
+        enforced: text(enforced),
+        reported: text(reported),
+    }
+}
+
+impl Floors {
+    /// The unmet floors, reported ones first, or that every floor is met.
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        for f in &self.reported {
+            s += &format!("BELOW FLOOR (reported, not enforced): {f}\n");
+        }
+        for f in &self.enforced {
+            s += &format!("BELOW FLOOR: {f}\n");
+        }
+        if self.enforced.is_empty() && self.reported.is_empty() {
+            s += "every topic floor met\n";
+        }
+        s
+    }
+
+    /// Fails when an enforced floor is not met.
+    pub fn gate(&self) -> Option<GateFailure> {
+        (!self.enforced.is_empty())
+            .then(|| GateFailure(format!("{} topic floor(s) not met", self.enforced.len())))
+    }
 }
 
 /// One test set's headline figures on one line.
@@ -591,6 +645,56 @@ pub fn to_text(r: &TopicsReport, peers: Option<&Peers>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn set(name: &str, accuracy: f64) -> SetReport {
+        let mut report = Evaluation::new(vec!["sport".into()]).report();
+        report.accuracy = accuracy;
+        SetReport {
+            name: name.into(),
+            labels: Vec::new(),
+            report,
+            world_as_politics: 0,
+            politics_as_world: 0,
+        }
+    }
+
+    #[test]
+    fn floors_split_enforced_from_allowed_below() {
+        let report = TopicsReport {
+            model: "m".into(),
+            sets: vec![set("bbc", 0.98), set("huffpost", 0.85)],
+            title_only: Vec::new(),
+            region_sets: Vec::new(),
+            calibration: Vec::new(),
+            loso: Vec::new(),
+        };
+        let peer = |acc: f64| ("ComplementNB".to_owned(), acc);
+        let peers = Peers {
+            best: BTreeMap::from([
+                ("bbc".to_owned(), peer(97.0)),
+                ("huffpost".to_owned(), peer(86.03)),
+            ]),
+            best_loso: BTreeMap::new(),
+        };
+        let f = floors(&report, &peers, &[]);
+        let miss = "topic huffpost: accuracy 85.00% is below ComplementNB's 86.03%";
+        assert_eq!(f.enforced, vec![miss.to_owned()]);
+        assert_eq!(f.to_text(), format!("BELOW FLOOR: {miss}\n"));
+        assert_eq!(
+            f.gate().unwrap().to_string(),
+            "gate: 1 topic floor(s) not met"
+        );
+        let f = floors(&report, &peers, &["huffpost".to_owned()]);
+        assert_eq!(f.reported, vec![miss.to_owned()]);
+        assert_eq!(
+            f.to_text(),
+            format!("BELOW FLOOR (reported, not enforced): {miss}\n")
+        );
+        assert_eq!(f.gate(), None);
+        let met = floors(&report, &Peers::default(), &[]);
+        assert_eq!(met.to_text(), "every topic floor met\n");
+        assert_eq!(met.gate(), None);
+    }
 
     #[test]
     fn ece_of_perfect_and_overconfident_predictions() {
