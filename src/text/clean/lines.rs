@@ -68,70 +68,51 @@ pub const FEATURES: &[&str] = &[
 pub const N_FEATURES: usize = 39;
 
 /// Function words of English: their share tells running prose from labels and names.
-/// `w` is the word without surrounding punctuation. Lowercased into a stack buffer and matched
-/// as bytes: this runs for every word of every line, so no allocation and no list scan.
-fn is_stop(w: &str) -> bool {
-    let b = w.as_bytes();
-    if b.is_empty() || b.len() > 5 {
-        return false;
+const STOP_WORDS: [&str; 50] = [
+    "the", "a", "an", "and", "or", "but", "of", "to", "in", "on", "at", "for", "with", "by",
+    "from", "as", "is", "are", "was", "were", "be", "been", "has", "have", "had", "it", "its",
+    "that", "this", "which", "who", "he", "she", "they", "we", "his", "her", "their", "not",
+    "will", "would", "said", "than", "there", "about", "after", "into", "also", "more", "if",
+];
+
+/// A word of at most 5 bytes, ASCII-lowercased, packed into an integer with its length.
+const fn stop_key(b: &[u8]) -> u64 {
+    let mut key = b.len() as u64;
+    let mut i = 0;
+    while i < b.len() {
+        key = (key << 8) | b[i].to_ascii_lowercase() as u64;
+        i += 1;
     }
-    let mut buf = [0u8; 5];
-    for (d, s) in buf.iter_mut().zip(b) {
-        *d = s.to_ascii_lowercase();
+    key
+}
+
+/// [`STOP_WORDS`] as sorted keys.
+const STOP_KEYS: [u64; 50] = {
+    let mut k = [0u64; 50];
+    let mut i = 0;
+    while i < 50 {
+        k[i] = stop_key(STOP_WORDS[i].as_bytes());
+        i += 1;
     }
-    matches!(
-        &buf[..b.len()],
-        b"the"
-            | b"a"
-            | b"an"
-            | b"and"
-            | b"or"
-            | b"but"
-            | b"of"
-            | b"to"
-            | b"in"
-            | b"on"
-            | b"at"
-            | b"for"
-            | b"with"
-            | b"by"
-            | b"from"
-            | b"as"
-            | b"is"
-            | b"are"
-            | b"was"
-            | b"were"
-            | b"be"
-            | b"been"
-            | b"has"
-            | b"have"
-            | b"had"
-            | b"it"
-            | b"its"
-            | b"that"
-            | b"this"
-            | b"which"
-            | b"who"
-            | b"he"
-            | b"she"
-            | b"they"
-            | b"we"
-            | b"his"
-            | b"her"
-            | b"their"
-            | b"not"
-            | b"will"
-            | b"would"
-            | b"said"
-            | b"than"
-            | b"there"
-            | b"about"
-            | b"after"
-            | b"into"
-            | b"also"
-            | b"more"
-            | b"if"
-    )
+    // Insertion sort (const context).
+    let mut i = 1;
+    while i < 50 {
+        let mut j = i;
+        while j > 0 && k[j - 1] > k[j] {
+            let t = k[j];
+            k[j] = k[j - 1];
+            k[j - 1] = t;
+            j -= 1;
+        }
+        i += 1;
+    }
+    k
+};
+
+/// Is `b` (a word without surrounding punctuation) one of [`STOP_WORDS`], ignoring ASCII case?
+/// This runs for every word of every line: a binary search over packed keys, no allocation.
+fn is_stop(b: &[u8]) -> bool {
+    !b.is_empty() && b.len() <= 5 && STOP_KEYS.binary_search(&stop_key(b)).is_ok()
 }
 
 /// What the rules said about one line, as the features need it.
@@ -360,92 +341,132 @@ pub struct Shape {
 }
 
 impl Line<'_> {
-    /// One pass over the characters (this runs on every line of every request).
+    /// One pass over the bytes (this runs on every line of every request): ASCII is classified
+    /// by table, other chars are decoded and classified by their Unicode properties, and the
+    /// counts live in locals (registers) until the end. Characters that are rare in a line
+    /// (`,` `@` and the `:` of a clock time) are searched for on their own.
     fn shape(&self) -> Shape {
+        use super::scan::{char_at, class, ALPHA, ASCII, DIGIT, SEP, UPPER, WS};
         let text = self.text;
+        let bytes = text.as_bytes();
+        let n = bytes.len();
+        let t = text.trim_end_matches(['"', '\'', '”', '’', ')', ']']);
         let mut s = Shape {
             bullet: text
                 .trim_start()
                 .starts_with(['*', '+', '-', '•', '·', '–', '—', '>', '|']),
             url: text.contains("http") || text.contains("www."),
+            full_stop: t.ends_with(['.', '!', '?', '…']),
+            comma: bytes.contains(&b','),
+            at: bytes.contains(&b'@'),
+            // Digit ':' digit digit, as chars: a char that is not ASCII is no byte of these.
+            clock: bytes.contains(&b':')
+                && bytes.windows(4).any(|w| {
+                    w[0].is_ascii_digit()
+                        && w[1] == b':'
+                        && w[2].is_ascii_digit()
+                        && w[3].is_ascii_digit()
+                }),
             ..Shape::default()
         };
-        let t = text.trim_end_matches(['"', '\'', '”', '’', ')', ']']);
-        s.full_stop = t.ends_with(['.', '!', '?', '…']);
-        // The current word: whether it has started, the byte range and char count of its core
-        // (first to last alphanumeric), and whether its first letter has been seen.
+        let (mut visible, mut letters, mut digits, mut separators) = (0, 0, 0, 0);
+        let (mut words, mut short_words, mut word_chars, mut stop, mut capitalised) =
+            (0, 0, 0, 0, 0);
+        // Bytes beyond the first of every char so far: the chars of a byte range are its bytes
+        // minus the growth of this count across it.
+        let mut extra = 0usize;
+        // The current word: whether it has started, the byte range of its core (first to last
+        // letter or digit) with `extra` at both ends, and whether its first letter was seen.
         let mut in_word = false;
         let (mut core_start, mut core_end) = (usize::MAX, 0usize);
-        let (mut since_core, mut core_chars) = (0usize, 0usize);
+        let (mut start_extra, mut end_extra) = (0usize, 0usize);
         let mut letter_seen = false;
-        // The last three characters, for clock times (digit ':' digit digit).
-        let mut last = [' '; 3];
-        let end_word = |s: &mut Shape, core_start: usize, core_end: usize, core_chars: usize| {
-            s.words += 1;
-            s.word_chars += core_chars;
-            s.short_words += (core_chars <= 3) as usize;
-            if core_start < core_end && is_stop(&text[core_start..core_end]) {
-                s.stop += 1;
-            }
-        };
-        for (i, c) in text.char_indices() {
-            if c.is_whitespace() {
+        let mut i = 0;
+        loop {
+            let at_end = i >= n;
+            let (k, len) = if at_end {
+                (WS, 1)
+            } else if bytes[i] < 0x80 {
+                (ASCII[bytes[i] as usize], 1)
+            } else {
+                let c = char_at(text, i);
+                (class(c), c.len_utf8())
+            };
+            let here = i;
+            i += len;
+            if k & WS != 0 {
                 if in_word {
-                    end_word(&mut s, core_start, core_end, core_chars);
                     in_word = false;
+                    let core_chars = if core_start == usize::MAX {
+                        0
+                    } else {
+                        (core_end - core_start) - (end_extra - start_extra)
+                    };
+                    words += 1;
+                    word_chars += core_chars;
+                    short_words += (core_chars <= 3) as usize;
+                    if core_start != usize::MAX && is_stop(&bytes[core_start..core_end]) {
+                        stop += 1;
+                    }
                 }
-                last = [last[1], last[2], c];
+                if at_end {
+                    break;
+                }
+                extra += len - 1;
                 continue;
             }
             if !in_word {
                 in_word = true;
                 core_start = usize::MAX;
-                core_end = 0;
-                since_core = 0;
-                core_chars = 0;
                 letter_seen = false;
             }
-            s.visible += 1;
-            let alpha = c.is_alphabetic();
-            let alnum = alpha || c.is_numeric();
-            if alpha {
-                s.letters += 1;
+            visible += 1;
+            if k & ALPHA != 0 {
+                letters += 1;
                 if !letter_seen {
                     letter_seen = true;
-                    s.capitalised += c.is_uppercase() as usize;
+                    capitalised += (k & UPPER != 0) as usize;
                 }
-            } else if c.is_numeric() {
-                s.digits += 1;
-                if c.is_ascii_digit()
-                    && last[2].is_ascii_digit()
-                    && last[1] == ':'
-                    && last[0].is_ascii_digit()
-                {
-                    s.clock = true;
+            } else if k & DIGIT != 0 {
+                digits += 1;
+            } else if k & SEP != 0 {
+                separators += 1;
+            }
+            if k & (ALPHA | DIGIT) == 0 {
+                extra += len - 1;
+                continue;
+            }
+            if core_start == usize::MAX {
+                core_start = here;
+                start_extra = extra;
+            }
+            extra += len - 1;
+            // The rest of the word's ASCII letters and digits (most of its bytes) in a tight
+            // loop, once its first letter has been seen.
+            if letter_seen {
+                while i < n && bytes[i] < 0x80 {
+                    let k = ASCII[bytes[i] as usize];
+                    if k & (ALPHA | DIGIT) == 0 {
+                        break;
+                    }
+                    letters += (k & ALPHA != 0) as usize;
+                    digits += (k & DIGIT != 0) as usize;
+                    visible += 1;
+                    i += 1;
                 }
-            } else if matches!(c, '|' | '•' | '·' | '/' | '»' | '›') {
-                s.separators += 1;
-            } else if c == ',' {
-                s.comma = true;
-            } else if c == '@' {
-                s.at = true;
             }
-            if core_start != usize::MAX {
-                since_core += 1;
-            }
-            if alnum {
-                if core_start == usize::MAX {
-                    core_start = i;
-                    since_core = 1;
-                }
-                core_end = i + c.len_utf8();
-                core_chars = since_core;
-            }
-            last = [last[1], last[2], c];
+            core_end = i;
+            end_extra = extra;
         }
-        if in_word {
-            end_word(&mut s, core_start, core_end, core_chars);
-        }
+        s.visible = visible;
+        s.letters = letters;
+        s.digits = digits;
+        s.separators = separators;
+        s.words = words;
+        s.short_words = short_words;
+        s.word_chars = word_chars;
+        s.stop = stop;
+        s.capitalised = capitalised;
         s
     }
 }
@@ -455,7 +476,9 @@ mod tests {
     use super::*;
 
     fn feats(text: &str) -> Vec<[f64; N_FEATURES]> {
-        let lines: Vec<Line> = text.lines().map(Line::new).collect();
+        let texts: Vec<&str> = text.lines().collect();
+        let mut arena = String::new();
+        let lines = super::super::page_lines(&texts, &mut arena);
         let mut starts = Vec::new();
         let mut at = 0;
         for l in text.split('\n') {
@@ -503,7 +526,7 @@ mod tests {
             s.words += 1;
             s.word_chars += n;
             s.short_words += (n <= 3) as usize;
-            s.stop += is_stop(core) as usize;
+            s.stop += is_stop(core.as_bytes()) as usize;
             s.capitalised += w
                 .chars()
                 .find(|c| c.is_alphabetic())
@@ -521,13 +544,32 @@ mod tests {
             "Follow us @lede | News / Sport » More › www.example.com 1:2 12:345",
             "«Ça va», dit-il — ÉTÉ 2019… 3½ 。中文 测试",
             "...  --  ,, a.b.c THE The the 'the' (the)",
+            "10:28\u{a0}am x:1 2:3:45 ٣:٤٥ 1:23\t9:99 «Ab» ǅx İx Ⅻ ½",
+            "\u{85}word\u{2003},,\u{3000}THE",
         ] {
-            let line = Line::new(t);
+            let mut scratch = String::new();
+            let line = Line::new(t, &mut scratch);
             assert_eq!(
                 format!("{:?}", line.shape()),
                 format!("{:?}", shape_reference(&line)),
                 "{t:?}"
             );
+        }
+    }
+
+    #[test]
+    fn stop_words_by_key_as_by_list() {
+        for w in [
+            "the", "THE", "The", "tHe", "a", "A", "about", "ABOUT", "abouts", "abou", "x", "",
+            "thé", "th", "said", "Said", "whic", "which", "wh1ch", "there", "there's",
+        ] {
+            let listed = STOP_WORDS
+                .iter()
+                .any(|s| s.as_bytes().eq_ignore_ascii_case(w.as_bytes()));
+            assert_eq!(is_stop(w.as_bytes()), listed, "{w:?}");
+        }
+        for s in STOP_WORDS {
+            assert!(is_stop(s.as_bytes()) && is_stop(s.to_uppercase().as_bytes()));
         }
     }
 
