@@ -245,7 +245,7 @@ pub(super) fn features(
         let next = base.get(k + 1).map(|x| (x, &signs[k + 1]));
         let indent_diff = b.indent.abs_diff(main_indent);
         let flag = |x: bool| x as u8 as f64;
-        let stats = l.shape();
+        let stats = l.shape.unwrap_or_else(|| shape(l.text));
         out.push([
             ln1(w),
             flag(w <= 3),
@@ -316,8 +316,8 @@ fn ln1(x: usize) -> f64 {
     (x as f64).ln_1p()
 }
 
-/// Character and word counts of a line, one pass, no allocation.
-#[derive(Debug, Default)]
+/// Character and word counts of a line.
+#[derive(Debug, Default, Clone, Copy)]
 pub struct Shape {
     pub stop: usize,
     pub capitalised: usize,
@@ -332,6 +332,8 @@ pub struct Shape {
     pub words: usize,
     pub short_words: usize,
     pub word_chars: usize,
+    /// Words with a letter or digit (the rules' word count).
+    pub alnum_words: usize,
     /// Ends with a full stop (possibly inside closing quotes or brackets).
     pub full_stop: bool,
     pub url: bool,
@@ -340,135 +342,94 @@ pub struct Shape {
     pub at: bool,
 }
 
-impl Line<'_> {
-    /// One pass over the bytes (this runs on every line of every request): ASCII is classified
-    /// by table, other chars are decoded and classified by their Unicode properties, and the
-    /// counts live in locals (registers) until the end. Characters that are rare in a line
-    /// (`,` `@` and the `:` of a clock time) are searched for on their own.
-    fn shape(&self) -> Shape {
-        use super::scan::{char_at, class, ALPHA, ASCII, DIGIT, SEP, UPPER, WS};
-        let text = self.text;
-        let bytes = text.as_bytes();
-        let n = bytes.len();
-        let t = text.trim_end_matches(['"', '\'', '”', '’', ')', ']']);
-        let mut s = Shape {
-            bullet: text
-                .trim_start()
-                .starts_with(['*', '+', '-', '•', '·', '–', '—', '>', '|']),
-            url: text.contains("http") || text.contains("www."),
-            full_stop: t.ends_with(['.', '!', '?', '…']),
-            comma: bytes.contains(&b','),
-            at: bytes.contains(&b'@'),
-            // Digit ':' digit digit, as chars: a char that is not ASCII is no byte of these.
-            clock: bytes.contains(&b':')
-                && bytes.windows(4).any(|w| {
-                    w[0].is_ascii_digit()
-                        && w[1] == b':'
-                        && w[2].is_ascii_digit()
-                        && w[3].is_ascii_digit()
-                }),
-            ..Shape::default()
-        };
-        let (mut visible, mut letters, mut digits, mut separators) = (0, 0, 0, 0);
-        let (mut words, mut short_words, mut word_chars, mut stop, mut capitalised) =
-            (0, 0, 0, 0, 0);
-        // Bytes beyond the first of every char so far: the chars of a byte range are its bytes
-        // minus the growth of this count across it.
-        let mut extra = 0usize;
-        // The current word: whether it has started, the byte range of its core (first to last
-        // letter or digit) with `extra` at both ends, and whether its first letter was seen.
-        let mut in_word = false;
-        let (mut core_start, mut core_end) = (usize::MAX, 0usize);
-        let (mut start_extra, mut end_extra) = (0usize, 0usize);
-        let mut letter_seen = false;
-        let mut i = 0;
-        loop {
-            let at_end = i >= n;
-            let (k, len) = if at_end {
-                (WS, 1)
-            } else if bytes[i] < 0x80 {
-                (ASCII[bytes[i] as usize], 1)
-            } else {
-                let c = char_at(text, i);
-                (class(c), c.len_utf8())
-            };
-            let here = i;
-            i += len;
-            if k & WS != 0 {
-                if in_word {
-                    in_word = false;
-                    let core_chars = if core_start == usize::MAX {
-                        0
-                    } else {
-                        (core_end - core_start) - (end_extra - start_extra)
-                    };
-                    words += 1;
-                    word_chars += core_chars;
-                    short_words += (core_chars <= 3) as usize;
-                    if core_start != usize::MAX && is_stop(&bytes[core_start..core_end]) {
-                        stop += 1;
-                    }
-                }
-                if at_end {
-                    break;
-                }
-                extra += len - 1;
+/// The shape of one line (this runs on every line of every request). Char counts go eight
+/// ASCII bytes at a time; then each white-space separated word is looked at from its ends (its
+/// core runs from the first to the last letter or digit), by bytes if it is ASCII and by
+/// chars otherwise. Characters that are rare in a line (`,` `@` and the `:` of a clock time)
+/// are searched for on their own.
+pub(super) fn shape(text: &str) -> Shape {
+    use crate::text::scan::{char_at, char_counts, word_end, ASCII, WS};
+    let bytes = text.as_bytes();
+    let t = text.trim_end_matches(['"', '\'', '”', '’', ')', ']']);
+    let counts = char_counts(text);
+    let mut s = Shape {
+        letters: counts.letters,
+        digits: counts.digits,
+        visible: counts.visible,
+        separators: counts.separators,
+        bullet: text
+            .trim_start()
+            .starts_with(['*', '+', '-', '•', '·', '–', '—', '>', '|']),
+        url: text.contains("http") || text.contains("www."),
+        full_stop: t.ends_with(['.', '!', '?', '…']),
+        comma: bytes.contains(&b','),
+        at: bytes.contains(&b'@'),
+        // Digit ':' digit digit, as chars: a char that is not ASCII is no byte of these.
+        clock: bytes.contains(&b':')
+            && bytes.windows(4).any(|w| {
+                w[0].is_ascii_digit()
+                    && w[1] == b':'
+                    && w[2].is_ascii_digit()
+                    && w[3].is_ascii_digit()
+            }),
+        ..Shape::default()
+    };
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] < 0x80 {
+            if ASCII[bytes[i] as usize] & WS != 0 {
+                i += 1;
                 continue;
             }
-            if !in_word {
-                in_word = true;
-                core_start = usize::MAX;
-                letter_seen = false;
-            }
-            visible += 1;
-            if k & ALPHA != 0 {
-                letters += 1;
-                if !letter_seen {
-                    letter_seen = true;
-                    capitalised += (k & UPPER != 0) as usize;
-                }
-            } else if k & DIGIT != 0 {
-                digits += 1;
-            } else if k & SEP != 0 {
-                separators += 1;
-            }
-            if k & (ALPHA | DIGIT) == 0 {
-                extra += len - 1;
+        } else {
+            let c = char_at(text, i);
+            if c.is_whitespace() {
+                i += c.len_utf8();
                 continue;
             }
-            if core_start == usize::MAX {
-                core_start = here;
-                start_extra = extra;
-            }
-            extra += len - 1;
-            // The rest of the word's ASCII letters and digits (most of its bytes) in a tight
-            // loop, once its first letter has been seen.
-            if letter_seen {
-                while i < n && bytes[i] < 0x80 {
-                    let k = ASCII[bytes[i] as usize];
-                    if k & (ALPHA | DIGIT) == 0 {
-                        break;
-                    }
-                    letters += (k & ALPHA != 0) as usize;
-                    digits += (k & DIGIT != 0) as usize;
-                    visible += 1;
-                    i += 1;
-                }
-            }
-            core_end = i;
-            end_extra = extra;
         }
-        s.visible = visible;
-        s.letters = letters;
-        s.digits = digits;
-        s.separators = separators;
-        s.words = words;
-        s.short_words = short_words;
-        s.word_chars = word_chars;
-        s.stop = stop;
-        s.capitalised = capitalised;
-        s
+        let (end, ascii) = word_end(text, i);
+        let (core_chars, core, capitalised) = if ascii {
+            let w = &bytes[i..end];
+            let core = w.iter().position(u8::is_ascii_alphanumeric).map(|a| {
+                (
+                    a,
+                    w.iter().rposition(u8::is_ascii_alphanumeric).unwrap_or(a) + 1,
+                )
+            });
+            let capitalised = w
+                .iter()
+                .find(|b| b.is_ascii_alphabetic())
+                .is_some_and(u8::is_ascii_uppercase);
+            (
+                core.map_or(0, |(a, b)| b - a),
+                core.map(|(a, b)| &w[a..b]),
+                capitalised,
+            )
+        } else {
+            let w = &text[i..end];
+            let core = w.trim_matches(|c: char| !c.is_alphanumeric());
+            let capitalised = w
+                .chars()
+                .find(|c| c.is_alphabetic())
+                .is_some_and(|c| c.is_uppercase());
+            (
+                core.chars().count(),
+                (!core.is_empty()).then_some(core.as_bytes()),
+                capitalised,
+            )
+        };
+        s.words += 1;
+        s.word_chars += core_chars;
+        s.short_words += (core_chars <= 3) as usize;
+        s.capitalised += capitalised as usize;
+        if let Some(core) = core {
+            s.alnum_words += 1;
+            s.stop += is_stop(core) as usize;
+        }
+        i = end;
     }
+    s
 }
 
 #[cfg(test)]
@@ -478,7 +439,7 @@ mod tests {
     fn feats(text: &str) -> Vec<[f64; N_FEATURES]> {
         let texts: Vec<&str> = text.lines().collect();
         let mut arena = String::new();
-        let lines = super::super::page_lines(&texts, &mut arena);
+        let lines = super::super::page_lines(&texts, &mut arena, true);
         let mut starts = Vec::new();
         let mut at = 0;
         for l in text.split('\n') {
@@ -527,6 +488,7 @@ mod tests {
             s.word_chars += n;
             s.short_words += (n <= 3) as usize;
             s.stop += is_stop(core.as_bytes()) as usize;
+            s.alnum_words += !core.is_empty() as usize;
             s.capitalised += w
                 .chars()
                 .find(|c| c.is_alphabetic())
@@ -546,11 +508,14 @@ mod tests {
             "...  --  ,, a.b.c THE The the 'the' (the)",
             "10:28\u{a0}am x:1 2:3:45 ٣:٤٥ 1:23\t9:99 «Ab» ǅx İx Ⅻ ½",
             "\u{85}word\u{2003},,\u{3000}THE",
+            "  The\tquick  brown\n\nfox jumps\u{b}over the\u{c}lazy dog, 10,000 times (again)!  x",
+            "Home | News / Sport | Weather » Science › Tech • More · Less // a|b/c 12/05/2024 x",
+            "averyveryverylongwordwithoutspacesé continuing\u{a0}after\u{2003}the spaces\u{3000}x",
         ] {
             let mut scratch = String::new();
             let line = Line::new(t, &mut scratch);
             assert_eq!(
-                format!("{:?}", line.shape()),
+                format!("{:?}", shape(t)),
                 format!("{:?}", shape_reference(&line)),
                 "{t:?}"
             );

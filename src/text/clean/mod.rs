@@ -23,13 +23,12 @@
 
 pub mod learned;
 pub mod lines;
-mod scan;
 
 use std::cell::Cell;
 
 use rustc_hash::FxHashSet as HashSet;
 
-use scan::dedup_key;
+use super::scan::{self, dedup_key};
 
 use super::sentences::{segment, Block};
 use super::tokenize::Span;
@@ -394,6 +393,8 @@ struct Line<'a> {
     terminal: bool,
     /// Whether `lower` holds a chrome phrase, once asked (the rules and the features ask).
     chrome: Cell<Option<bool>>,
+    /// The line's shape, when the page's line features are wanted (see [`page_lines`]).
+    shape: Option<lines::Shape>,
 }
 
 impl<'a> Line<'a> {
@@ -404,10 +405,15 @@ impl<'a> Line<'a> {
         if n_all <= LONG_LINE {
             scan::push_lower(text, scratch);
         }
-        Line::with_lower(text, n_all, scratch)
+        Line::with_lower(text, n_all, scratch, None)
     }
 
-    fn with_lower(text: &'a str, n_all: usize, lower: &'a str) -> Self {
+    fn with_lower(
+        text: &'a str,
+        n_all: usize,
+        lower: &'a str,
+        shape: Option<lines::Shape>,
+    ) -> Self {
         Line {
             text,
             lower,
@@ -415,6 +421,7 @@ impl<'a> Line<'a> {
             n_all,
             terminal: ends_with_terminal(text),
             chrome: Cell::new(None),
+            shape,
         }
     }
 
@@ -464,26 +471,28 @@ impl<'a> Line<'a> {
     }
 }
 
-/// The lines of a page, lowercased into one `arena` (no allocation per line).
-fn page_lines<'a>(texts: &[&'a str], arena: &'a mut String) -> Vec<Line<'a>> {
+/// The lines of a page, lowercased into one `arena` (no allocation per line), with their
+/// shapes if `shapes` (the line classifier's features need them; a shape counts the words too).
+fn page_lines<'a>(texts: &[&'a str], arena: &'a mut String, shapes: bool) -> Vec<Line<'a>> {
     arena.clear();
-    let ends: Vec<(usize, usize)> = texts
+    let facts: Vec<(usize, usize, Option<lines::Shape>)> = texts
         .iter()
         .map(|t| {
-            let n_all = scan::count_words(t);
+            let shape = shapes.then(|| lines::shape(t));
+            let n_all = shape.map_or_else(|| scan::count_words(t), |s| s.alnum_words);
             if n_all <= LONG_LINE {
                 scan::push_lower(t, arena);
             }
-            (n_all, arena.len())
+            (n_all, arena.len(), shape)
         })
         .collect();
     let arena: &'a String = arena;
     let mut start = 0;
     texts
         .iter()
-        .zip(ends)
-        .map(|(t, (n_all, end))| {
-            let line = Line::with_lower(t, n_all, &arena[start..end]);
+        .zip(facts)
+        .map(|(t, (n_all, end, shape))| {
+            let line = Line::with_lower(t, n_all, &arena[start..end], shape);
             start = end;
             line
         })
@@ -730,7 +739,7 @@ pub fn line_features(text: &str) -> (Vec<Block>, Vec<[f64; lines::N_FEATURES]>) 
         .map(|b| &text[b.span.start..b.span.end])
         .collect();
     let mut arena = String::with_capacity(text.len());
-    let lines = page_lines(&texts, &mut arena);
+    let lines = page_lines(&texts, &mut arena, true);
     let verdict = rule_verdicts(&lines);
     let keys: Vec<(u64, usize)> = lines.iter().map(|l| dedup_key(l.text)).collect();
     let x = page_features(text, &blocks, &lines, &keys, &verdict);
@@ -753,11 +762,16 @@ pub fn clean_with(text: &str, title: Option<&str>, classifier: Option<&LineClass
         .map(|b| &text[b.span.start..b.span.end])
         .collect();
     let mut arena = String::with_capacity(text.len());
-    let lines = page_lines(&texts, &mut arena);
+    let lines = page_lines(&texts, &mut arena, classifier.is_some());
     let mut verdict = rule_verdicts(&lines);
     // Each line's duplicate key, computed once for the classifier's features and the
-    // duplicate-block rule below.
-    let keys: Vec<(u64, usize)> = lines.iter().map(|l| dedup_key(l.text)).collect();
+    // duplicate-block rule below, and in the same pass each sentence's (for the
+    // duplicate-sentence rule; `sentence_keys` follows the blocks' sentences in order).
+    let mut sentence_keys = Vec::with_capacity(blocks.iter().map(|b| b.sentences.len()).sum());
+    let keys: Vec<(u64, usize)> = blocks
+        .iter()
+        .map(|b| scan::dedup_keys(text, &b.sentences, &mut sentence_keys))
+        .collect();
     // The classifier removes lines the rules kept (reason "chrome").
     if let Some(c) = classifier {
         let x = page_features(text, &blocks, &lines, &keys, &verdict);
@@ -780,7 +794,11 @@ pub fn clean_with(text: &str, title: Option<&str>, classifier: Option<&LineClass
             seen_sentences.insert(k);
         }
     }
+    let mut first_sentence = 0;
     for ((block, &(key, len)), v) in blocks.into_iter().zip(&keys).zip(verdict) {
+        let n_sentences = block.sentences.len();
+        let block_sentence_keys = &sentence_keys[first_sentence..first_sentence + n_sentences];
+        first_sentence += n_sentences;
         if let Some(reason) = v {
             removed.push(Removed {
                 span: block.span,
@@ -796,9 +814,8 @@ pub fn clean_with(text: &str, title: Option<&str>, classifier: Option<&LineClass
             continue;
         }
         let mut sentences = Vec::with_capacity(block.sentences.len());
-        for s in &block.sentences {
+        for (s, &(key, len)) in block.sentences.iter().zip(block_sentence_keys) {
             let st = &text[s.start..s.end];
-            let (key, len) = dedup_key(st);
             // Short sentences ("Yes.", "No.") may legitimately repeat.
             if len >= 16 && !seen_sentences.insert(key) {
                 removed.push(Removed {
