@@ -148,7 +148,7 @@ pub fn extract(
                 } else {
                     0.0
                 },
-                flag(text.bytes().any(|b| b.is_ascii_digit())),
+                flag(scan::has_ascii_digit(text)),
                 flag(
                     text.as_bytes().contains(&b'"')
                         || text.contains('“')

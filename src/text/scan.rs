@@ -36,6 +36,18 @@ pub(crate) static ASCII: [u8; 128] = {
     t
 };
 
+/// Whether each byte is an ASCII letter or digit (a lookup is cheaper than the three range
+/// tests of `u8::is_ascii_alphanumeric` in the hottest loops).
+pub(crate) static ASCII_ALNUM: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    t
+};
+
 /// The classes of any char (the table for ASCII).
 #[inline]
 pub(crate) fn class(c: char) -> u8 {
@@ -132,6 +144,36 @@ pub(crate) fn alnum_run(bytes: &[u8], mut i: usize) -> (usize, usize) {
         i += 1;
     }
     (i, digits)
+}
+
+/// Does `text` hold an ASCII digit? (Eight bytes at a time.)
+pub fn has_ascii_digit(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut chunks = bytes.chunks_exact(8);
+    chunks
+        .by_ref()
+        .any(|c| digit_bytes(u64::from_le_bytes(c.try_into().expect("8 bytes"))) != 0)
+        || chunks.remainder().iter().any(u8::is_ascii_digit)
+}
+
+/// The first byte of `bytes[i..to]` that can start a sentence terminal: `.`, `!`, `?` or
+/// 0xE2 (the lead byte of `…`, shared with curly quotes): eight bytes at a time.
+pub(crate) fn find_terminal(bytes: &[u8], mut i: usize, to: usize) -> Option<usize> {
+    while i + 8 <= to {
+        let x = word_at(bytes, i)?;
+        // Any byte that is not ASCII is a candidate, checked one by one.
+        let mut m = bytes_in(x, b'.', b'.') | bytes_in(x, b'!', b'!') | bytes_in(x, b'?', b'?');
+        m |= x & HI;
+        while m != 0 {
+            let k = i + m.trailing_zeros() as usize / 8;
+            if bytes[k] < 0x80 || bytes[k] == 0xE2 {
+                return Some(k);
+            }
+            m &= m - 1;
+        }
+        i += 8;
+    }
+    (i..to).find(|&k| matches!(bytes[k], b'.' | b'!' | b'?' | 0xE2))
 }
 
 /// Chars of a line by kind (see [`char_counts`]).
@@ -295,12 +337,16 @@ fn alnum_end(text: &str, mut i: usize) -> usize {
 /// w.eq_ignore_ascii_case(a)))`, with the words of ASCII letters and digits taken in a byte
 /// loop (a word with any other char cannot match).
 pub fn has_word(text: &str, words: &[&str]) -> bool {
-    debug_assert!(words.iter().all(|w| w.is_ascii()));
+    debug_assert!(words.iter().all(|w| !w.is_empty() && w.is_ascii()));
+    // The lengths and first letters of `words`, to pass over most words at a glance.
+    let (lengths, firsts) = words.iter().fold((0u64, 0u32), |(l, f), w| {
+        (l | 1 << w.len().min(63), f | 1 << (w.as_bytes()[0] & 31))
+    });
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
-        if !b.is_ascii_alphanumeric() {
+        if !ASCII_ALNUM[b as usize] {
             if b < 0x80 {
                 i += 1;
             } else if char_at(text, i).is_alphanumeric() {
@@ -317,11 +363,90 @@ pub fn has_word(text: &str, words: &[&str]) -> bool {
             continue;
         }
         let w = &bytes[start..i];
-        if words.iter().any(|a| w.eq_ignore_ascii_case(a.as_bytes())) {
+        if lengths >> w.len().min(63) & 1 != 0
+            && firsts >> (w[0] & 31) & 1 != 0
+            && words.iter().any(|a| w.eq_ignore_ascii_case(a.as_bytes()))
+        {
             return true;
         }
     }
     false
+}
+
+/// A set of short ASCII words (at most 7 bytes each, at most 64 of them), ASCII case ignored:
+/// each word is packed into an integer with its length and membership is a binary search
+/// over the sorted keys, without allocation. Built at compile time.
+pub(crate) struct WordSet {
+    keys: [u64; 64],
+    len: usize,
+    /// The longest word's length.
+    longest: usize,
+}
+
+impl WordSet {
+    /// The key of `w` (lowercased), or `None` if it is empty or longer than 7 bytes.
+    const fn key(w: &[u8]) -> Option<u64> {
+        if w.is_empty() || w.len() > 7 {
+            return None;
+        }
+        let mut key = (w.len() as u64) << 56;
+        let mut i = 0;
+        while i < w.len() {
+            key |= (w[i].to_ascii_lowercase() as u64) << (8 * (6 - i));
+            i += 1;
+        }
+        Some(key)
+    }
+
+    pub(crate) const fn new(words: &[&str]) -> WordSet {
+        assert!(words.len() <= 64, "at most 64 words");
+        let mut keys = [u64::MAX; 64];
+        let mut longest = 0;
+        let mut i = 0;
+        while i < words.len() {
+            let b = words[i].as_bytes();
+            if b.len() > longest {
+                longest = b.len();
+            }
+            let mut k = 0;
+            while k < b.len() {
+                assert!(
+                    b[k].is_ascii() && !b[k].is_ascii_uppercase(),
+                    "lowercase ASCII"
+                );
+                k += 1;
+            }
+            keys[i] = match WordSet::key(b) {
+                Some(key) => key,
+                None => panic!("words of 1 to 7 bytes"),
+            };
+            i += 1;
+        }
+        // Insertion sort (const context).
+        let mut i = 1;
+        while i < words.len() {
+            let mut j = i;
+            while j > 0 && keys[j - 1] > keys[j] {
+                let t = keys[j];
+                keys[j] = keys[j - 1];
+                keys[j - 1] = t;
+                j -= 1;
+            }
+            i += 1;
+        }
+        WordSet {
+            keys,
+            len: words.len(),
+            longest,
+        }
+    }
+
+    /// Is `w`, ASCII-lowercased, one of the words?
+    #[inline]
+    pub(crate) fn contains(&self, w: &[u8]) -> bool {
+        w.len() <= self.longest
+            && WordSet::key(w).is_some_and(|k| self.keys[..self.len].binary_search(&k).is_ok())
+    }
 }
 
 /// Appends `text` lowercased, with curly quotes and the modifier apostrophe made straight, to
@@ -535,6 +660,7 @@ mod tests {
         "abcdefghijklmnopqrstuvwxyz0123456789 ABCDEFGHIJKLMNOPQRSTUVWXYZ ...a...b...c...d.e",
         "Home | News / Sport | Weather » Science › Tech • More · Less // a|b/c 12/05/2024 x",
         "averyveryverylongwordwithoutspacesé continuing\u{a0}after\u{2003}the spaces\u{3000}x",
+        "Wait… what?! “Yes.” he said. It’s 3.5% — fine? No! End…",
     ];
 
     #[test]
@@ -562,6 +688,21 @@ mod tests {
     }
 
     #[test]
+    fn word_set_as_a_list() {
+        const LIST: &[&str] = &["the", "a", "mr", "u.s.a", "approx", "x1", "abcdefg"];
+        const SET: WordSet = WordSet::new(LIST);
+        for w in [
+            "the", "THE", "tHe", "a", "A", "mr", "Mr.", "u.s.a", "U.S.A", "approx", "APPROX", "x1",
+            "abcdefg", "abcdefgh", "", "th", "thee", "é", "thé", "m\u{0}", "approxi",
+        ] {
+            let listed = LIST
+                .iter()
+                .any(|l| l.as_bytes().eq_ignore_ascii_case(w.as_bytes()));
+            assert_eq!(SET.contains(w.as_bytes()), listed, "{w:?}");
+        }
+    }
+
+    #[test]
     fn eight_bytes_at_a_time_as_one_at_a_time() {
         for b in 0..=255u8 {
             for k in 0..8 {
@@ -578,6 +719,15 @@ mod tests {
                 );
                 // The other bytes are untouched by a neighbour.
                 assert_eq!(alnum_bytes(x) & !(0x80 << (8 * k)), HI & !(0x80 << (8 * k)));
+            }
+        }
+        for t in TEXTS {
+            let b = t.as_bytes();
+            for i in 0..=b.len() {
+                for to in i..=b.len() {
+                    let want = (i..to).find(|&k| matches!(b[k], b'.' | b'!' | b'?' | 0xE2));
+                    assert_eq!(find_terminal(b, i, to), want, "{t:?} {i} {to}");
+                }
             }
         }
         let text = b"ab12cd34ef56gh78ij x 9z.";
@@ -599,6 +749,7 @@ mod tests {
                 .count();
             assert_eq!(count_words(t), words, "{t:?}");
             assert_eq!(word_count(t), t.split_whitespace().count(), "{t:?}");
+            assert_eq!(has_ascii_digit(t), t.bytes().any(|b| b.is_ascii_digit()));
             // `char_counts` is checked through `Line::shape` (clean/lines.rs).
             let mut words = Vec::new();
             let mut i = 0;

@@ -14,6 +14,8 @@
 //!   after one (`3.5%`);
 //! - superscripts and other numeric symbols are letters-or-digits (`km²` stays one token).
 
+use super::scan::ASCII_ALNUM;
+
 /// One token: a byte range into the original text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Span {
@@ -84,7 +86,7 @@ pub fn tokenize_into(text: &str, out: &mut Vec<Span>) {
         // ASCII that cannot start a token (spaces, punctuation other than `$`) is skipped
         // without decoding: most of the bytes of an English article.
         let b = bytes[i];
-        if b < 0x80 && !b.is_ascii_alphanumeric() && b != b'$' {
+        if b < 0x80 && !ASCII_ALNUM[b as usize] && b != b'$' {
             i += 1;
             continue;
         }
@@ -102,7 +104,7 @@ pub fn tokenize_into(text: &str, out: &mut Vec<Span>) {
         loop {
             // The common case, a run of ASCII letters and digits, byte by byte.
             let run = end;
-            while end < n && bytes[end].is_ascii_alphanumeric() {
+            while end < n && ASCII_ALNUM[bytes[end] as usize] {
                 end += 1;
             }
             if end > run {

@@ -14,6 +14,7 @@
 //! weights given to the features are learned (see `learned.rs`).
 
 use super::Line;
+use crate::text::scan::WordSet;
 
 /// Lines shorter than this (in words) pull the densest block back.
 const DENSE_WORDS: f64 = 10.0;
@@ -68,51 +69,18 @@ pub const FEATURES: &[&str] = &[
 pub const N_FEATURES: usize = 39;
 
 /// Function words of English: their share tells running prose from labels and names.
-const STOP_WORDS: [&str; 50] = [
+const STOP_WORDS: &[&str] = &[
     "the", "a", "an", "and", "or", "but", "of", "to", "in", "on", "at", "for", "with", "by",
     "from", "as", "is", "are", "was", "were", "be", "been", "has", "have", "had", "it", "its",
     "that", "this", "which", "who", "he", "she", "they", "we", "his", "her", "their", "not",
     "will", "would", "said", "than", "there", "about", "after", "into", "also", "more", "if",
 ];
 
-/// A word of at most 5 bytes, ASCII-lowercased, packed into an integer with its length.
-const fn stop_key(b: &[u8]) -> u64 {
-    let mut key = b.len() as u64;
-    let mut i = 0;
-    while i < b.len() {
-        key = (key << 8) | b[i].to_ascii_lowercase() as u64;
-        i += 1;
-    }
-    key
-}
-
-/// [`STOP_WORDS`] as sorted keys.
-const STOP_KEYS: [u64; 50] = {
-    let mut k = [0u64; 50];
-    let mut i = 0;
-    while i < 50 {
-        k[i] = stop_key(STOP_WORDS[i].as_bytes());
-        i += 1;
-    }
-    // Insertion sort (const context).
-    let mut i = 1;
-    while i < 50 {
-        let mut j = i;
-        while j > 0 && k[j - 1] > k[j] {
-            let t = k[j];
-            k[j] = k[j - 1];
-            k[j - 1] = t;
-            j -= 1;
-        }
-        i += 1;
-    }
-    k
-};
-
 /// Is `b` (a word without surrounding punctuation) one of [`STOP_WORDS`], ignoring ASCII case?
 /// This runs for every word of every line: a binary search over packed keys, no allocation.
 fn is_stop(b: &[u8]) -> bool {
-    !b.is_empty() && b.len() <= 5 && STOP_KEYS.binary_search(&stop_key(b)).is_ok()
+    static STOP: WordSet = WordSet::new(STOP_WORDS);
+    STOP.contains(b)
 }
 
 /// What the rules said about one line, as the features need it.
@@ -348,7 +316,7 @@ pub struct Shape {
 /// chars otherwise. Characters that are rare in a line (`,` `@` and the `:` of a clock time)
 /// are searched for on their own.
 pub(super) fn shape(text: &str) -> Shape {
-    use crate::text::scan::{char_at, char_counts, word_end, ASCII, WS};
+    use crate::text::scan::{char_at, char_counts, word_end, ASCII, ASCII_ALNUM, WS};
     let bytes = text.as_bytes();
     let t = text.trim_end_matches(['"', '\'', '”', '’', ')', ']']);
     let counts = char_counts(text);
@@ -391,12 +359,11 @@ pub(super) fn shape(text: &str) -> Shape {
         let (end, ascii) = word_end(text, i);
         let (core_chars, core, capitalised) = if ascii {
             let w = &bytes[i..end];
-            let core = w.iter().position(u8::is_ascii_alphanumeric).map(|a| {
-                (
-                    a,
-                    w.iter().rposition(u8::is_ascii_alphanumeric).unwrap_or(a) + 1,
-                )
-            });
+            let alnum = |b: &u8| ASCII_ALNUM[*b as usize];
+            let core = w
+                .iter()
+                .position(alnum)
+                .map(|a| (a, w.iter().rposition(alnum).unwrap_or(a) + 1));
             let capitalised = w
                 .iter()
                 .find(|b| b.is_ascii_alphabetic())
@@ -523,18 +490,16 @@ mod tests {
     }
 
     #[test]
-    fn stop_words_by_key_as_by_list() {
-        for w in [
-            "the", "THE", "The", "tHe", "a", "A", "about", "ABOUT", "abouts", "abou", "x", "",
-            "thé", "th", "said", "Said", "whic", "which", "wh1ch", "there", "there's",
-        ] {
-            let listed = STOP_WORDS
-                .iter()
-                .any(|s| s.as_bytes().eq_ignore_ascii_case(w.as_bytes()));
-            assert_eq!(is_stop(w.as_bytes()), listed, "{w:?}");
-        }
+    fn stop_words_ignore_ascii_case() {
+        // The set itself is tested in `scan` (`word_set_as_a_list`).
         for s in STOP_WORDS {
-            assert!(is_stop(s.as_bytes()) && is_stop(s.to_uppercase().as_bytes()));
+            assert!(
+                is_stop(s.as_bytes()) && is_stop(s.to_uppercase().as_bytes()),
+                "{s}"
+            );
+        }
+        for w in ["thé", "abouts", "wh1ch", "there's", ""] {
+            assert!(!is_stop(w.as_bytes()), "{w}");
         }
     }
 
