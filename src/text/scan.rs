@@ -123,29 +123,6 @@ fn count_hi(m: u64) -> usize {
     (((m >> 7).wrapping_mul(LO)) >> 56) as usize
 }
 
-/// The end of the run of ASCII letters and digits from byte `i` (`i` if there is none) and
-/// how many of them are digits: most of a word's bytes, taken eight at a time.
-#[inline]
-pub(crate) fn alnum_run(bytes: &[u8], mut i: usize) -> (usize, usize) {
-    let mut digits = 0;
-    while let Some(x) = word_at(bytes, i) {
-        let stop = !alnum_bytes(x) & HI;
-        let d = digit_bytes(x);
-        if stop != 0 {
-            let k = stop.trailing_zeros() as usize / 8;
-            digits += count_hi(d & ((1u64 << (8 * k)) - 1));
-            return (i + k, digits);
-        }
-        digits += count_hi(d);
-        i += 8;
-    }
-    while i < bytes.len() && ascii_alnum(bytes[i]) {
-        digits += bytes[i].is_ascii_digit() as usize;
-        i += 1;
-    }
-    (i, digits)
-}
-
 /// Does `text` hold an ASCII digit? (Eight bytes at a time.)
 pub fn has_ascii_digit(text: &str) -> bool {
     let bytes = text.as_bytes();
@@ -174,6 +151,53 @@ pub(crate) fn find_terminal(bytes: &[u8], mut i: usize, to: usize) -> Option<usi
         i += 8;
     }
     (i..to).find(|&k| matches!(bytes[k], b'.' | b'!' | b'?' | 0xE2))
+}
+
+/// A white-space separated word of ASCII bytes that ends within eight bytes of its start (most
+/// words), as [`short_word`] finds it.
+pub(crate) struct ShortWord {
+    /// Bytes of the word.
+    pub len: usize,
+    /// Its core: from its first to past its last letter or digit, if it has one.
+    pub core: Option<(usize, usize)>,
+    /// Its first letter is upper case.
+    pub capitalised: bool,
+    /// The eight bytes from its start (for [`WordSet::contains_low_bytes`]).
+    pub chunk: u64,
+}
+
+/// The word that starts at byte `i` (not white space) if it is a [`ShortWord`]: one 8-byte
+/// load and masks find its end, core and first letter.
+#[inline]
+pub(crate) fn short_word(bytes: &[u8], i: usize) -> Option<ShortWord> {
+    let x = word_at(bytes, i)?;
+    if x & HI != 0 {
+        return None;
+    }
+    let ws = ws_bytes(x);
+    let len = if ws != 0 {
+        ws.trailing_zeros() as usize / 8
+    } else if i + 8 == bytes.len() {
+        8
+    } else {
+        return None;
+    };
+    debug_assert!(len > 0, "a word starts at a byte that is not white space");
+    let keep = HI & (!0u64 >> (64 - 8 * len));
+    let alnum = alnum_bytes(x) & keep;
+    let alpha = bytes_in(x | (LO * 0x20), b'a', b'z') & keep;
+    Some(ShortWord {
+        len,
+        core: (alnum != 0).then(|| {
+            (
+                alnum.trailing_zeros() as usize / 8,
+                (63 - alnum.leading_zeros() as usize) / 8 + 1,
+            )
+        }),
+        capitalised: alpha != 0
+            && ((x >> (alpha.trailing_zeros() & !7)) as u8).is_ascii_uppercase(),
+        chunk: x,
+    })
 }
 
 /// Chars of a line by kind (see [`char_counts`]).
@@ -320,18 +344,6 @@ pub fn word_count(text: &str) -> usize {
     n
 }
 
-/// The end of the word (run of alphanumeric chars) that goes on at byte `i`.
-fn alnum_end(text: &str, mut i: usize) -> usize {
-    while i < text.len() {
-        let c = char_at(text, i);
-        if !c.is_alphanumeric() {
-            break;
-        }
-        i += c.len_utf8();
-    }
-    i
-}
-
 /// Is one of the words (runs of alphanumeric chars) of `text` one of `words` (ASCII), ignoring
 /// ASCII case? As `text.split(|c: char| !c.is_alphanumeric()).any(|w| words.iter().any(|a|
 /// w.eq_ignore_ascii_case(a)))`, with the words of ASCII letters and digits taken in a byte
@@ -343,34 +355,13 @@ pub fn has_word(text: &str, words: &[&str]) -> bool {
         (l | 1 << w.len().min(63), f | 1 << (w.as_bytes()[0] & 31))
     });
     let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if !ASCII_ALNUM[b as usize] {
-            if b < 0x80 {
-                i += 1;
-            } else if char_at(text, i).is_alphanumeric() {
-                i = alnum_end(text, i);
-            } else {
-                i += char_at(text, i).len_utf8();
-            }
-            continue;
-        }
-        let start = i;
-        i = alnum_run(bytes, i).0;
-        if i < bytes.len() && bytes[i] >= 0x80 && char_at(text, i).is_alphanumeric() {
-            i = alnum_end(text, i);
-            continue;
-        }
-        let w = &bytes[start..i];
-        if lengths >> w.len().min(63) & 1 != 0
+    alnum_words(text, |a, b, ascii| {
+        let w = &bytes[a..b];
+        ascii
+            && lengths >> w.len().min(63) & 1 != 0
             && firsts >> (w[0] & 31) & 1 != 0
-            && words.iter().any(|a| w.eq_ignore_ascii_case(a.as_bytes()))
-        {
-            return true;
-        }
-    }
-    false
+            && words.iter().any(|x| w.eq_ignore_ascii_case(x.as_bytes()))
+    })
 }
 
 /// A set of short ASCII words (at most 7 bytes each, at most 64 of them), ASCII case ignored:
@@ -384,7 +375,8 @@ pub(crate) struct WordSet {
 }
 
 impl WordSet {
-    /// The key of `w` (lowercased), or `None` if it is empty or longer than 7 bytes.
+    /// The key of `w` (lowercased), or `None` if it is empty or longer than 7 bytes: the bytes
+    /// little-endian, the length in the top byte.
     const fn key(w: &[u8]) -> Option<u64> {
         if w.is_empty() || w.len() > 7 {
             return None;
@@ -392,7 +384,7 @@ impl WordSet {
         let mut key = (w.len() as u64) << 56;
         let mut i = 0;
         while i < w.len() {
-            key |= (w[i].to_ascii_lowercase() as u64) << (8 * (6 - i));
+            key |= (w[i].to_ascii_lowercase() as u64) << (8 * i);
             i += 1;
         }
         Some(key)
@@ -447,6 +439,18 @@ impl WordSet {
         w.len() <= self.longest
             && WordSet::key(w).is_some_and(|k| self.keys[..self.len].binary_search(&k).is_ok())
     }
+
+    /// [`WordSet::contains`] of the `len` low bytes of `x` (ASCII), without a byte loop.
+    #[inline]
+    pub(crate) fn contains_low_bytes(&self, x: u64, len: usize) -> bool {
+        if len == 0 || len > self.longest.min(7) {
+            return false;
+        }
+        // Lowercase: an upper-case letter's high-bit mark, shifted to 0x20.
+        let lower = x | (bytes_in(x, b'A', b'Z') >> 2);
+        let key = (lower & (!0u64 >> (64 - 8 * len))) | (len as u64) << 56;
+        self.keys[..self.len].binary_search(&key).is_ok()
+    }
 }
 
 /// Appends `text` lowercased, with curly quotes and the modifier apostrophe made straight, to
@@ -470,16 +474,8 @@ pub(crate) fn push_lower(text: &str, out: &mut String) {
     }
 }
 
-/// Is the byte an ASCII letter or digit? (Lowercased, such a byte is `b | 0x20`: digits
-/// already have that bit.)
-#[inline]
-fn ascii_alnum(b: u8) -> bool {
-    b < 0x80 && ASCII[b as usize] & (ALPHA | DIGIT) != 0
-}
-
 /// Streaming hash of one word's normalised bytes: eight bytes (little-endian) per step, then
-/// the length. Bytes come one at a time ([`WordHash::push`]) or as a segment of up to eight
-/// ([`WordHash::append`]): the hash depends on the bytes alone.
+/// the length. [`ascii_word_hash`] hashes an ASCII word the same way, a chunk at a time.
 struct WordHash {
     h: rustc_hash::FxHasher,
     word: u64,
@@ -498,81 +494,59 @@ impl WordHash {
     }
 
     fn push(&mut self, b: u8) {
-        self.append(b as u64, 1);
-    }
-
-    /// Appends the `k` (1 to 8) low bytes of `seg` (its other bytes zero).
-    #[inline]
-    fn append(&mut self, seg: u64, k: u32) {
         use std::hash::Hasher;
-        self.word |= seg << (8 * self.len);
-        self.total += k as u64;
-        let len = self.len + k;
-        if len < 8 {
-            self.len = len;
-            return;
+        self.word |= (b as u64) << (8 * self.len);
+        self.len += 1;
+        self.total += 1;
+        if self.len == 8 {
+            self.h.write_u64(self.word);
+            self.word = 0;
+            self.len = 0;
         }
-        self.h.write_u64(self.word);
-        self.word = if self.len == 0 {
-            0
-        } else {
-            seg >> (8 * (8 - self.len))
-        };
-        self.len = len - 8;
     }
 
-    fn finish(&mut self) -> u64 {
+    fn finish(mut self) -> u64 {
         use std::hash::Hasher;
         self.h.write_u64(self.word);
         self.h.write_u64(self.total);
-        let out = self.h.finish();
-        *self = WordHash::new();
-        out
+        self.h.finish()
     }
 }
 
-/// Calls `f` with the [`WordHash`] of every word of `s` (run of alphanumeric chars,
-/// lowercased) in order; returns how many alphanumeric chars there were. Pure ASCII stretches
-/// go eight bytes at a time: the letters and digits of a chunk as a bit mask, each run of them
-/// appended to its word in one step.
+/// Calls `f(start, end, ascii)` with the byte range of every word of `text` (maximal run of
+/// alphanumeric chars), in order; `ascii`: the word is all ASCII. Stops as soon as `f` returns
+/// true, and then returns true. Pure ASCII stretches go eight bytes at a time: a mask of the
+/// chunk's letters and digits gives the word ends at once.
 #[inline]
-fn for_each_word_hash(s: &str, mut f: impl FnMut(u64)) -> usize {
-    let bytes = s.as_bytes();
-    let mut w = WordHash::new();
-    let mut n = 0;
+pub(crate) fn alnum_words(text: &str, mut f: impl FnMut(usize, usize, bool) -> bool) -> bool {
+    let bytes = text.as_bytes();
+    // The start of the word being read, or MAX between words.
+    let mut start = usize::MAX;
+    let mut ascii = true;
     let mut i = 0;
     while i < bytes.len() {
         if let Some(x) = word_at(bytes, i).filter(|x| x & HI == 0) {
             let alnum = alnum_bytes(x);
-            n += count_hi(alnum);
-            let lower = x | (LO * 0x20);
-            // Byte `p` of the chunk and on: a run of letters and digits goes into the word,
-            // anything else ends the word.
             let mut p = 0;
-            while p < 8 {
-                let from = !0u64 << (8 * p);
-                if alnum & from & (0x80 << (8 * p)) != 0 {
-                    let stop = !alnum & HI & from;
-                    let e = if stop == 0 {
-                        8
-                    } else {
-                        stop.trailing_zeros() / 8
-                    };
-                    let k = e - p;
-                    let seg = (lower >> (8 * p)) & (!0u64 >> (64 - 8 * k));
-                    w.append(seg, k);
-                    p = e;
-                } else {
-                    if w.total > 0 {
-                        f(w.finish());
+            loop {
+                if start == usize::MAX {
+                    let next = alnum & (!0u64 << (8 * p));
+                    if next == 0 {
+                        break;
                     }
-                    let next = alnum & from;
-                    p = if next == 0 {
-                        8
-                    } else {
-                        next.trailing_zeros() / 8
-                    };
+                    p = next.trailing_zeros() / 8;
+                    start = i + p as usize;
+                    ascii = true;
                 }
+                let stop = !alnum & HI & (!0u64 << (8 * p));
+                if stop == 0 {
+                    break;
+                }
+                p = stop.trailing_zeros() / 8;
+                if f(start, i + p as usize, ascii) {
+                    return true;
+                }
+                start = usize::MAX;
             }
             i += 8;
             continue;
@@ -580,26 +554,68 @@ fn for_each_word_hash(s: &str, mut f: impl FnMut(u64)) -> usize {
         let c = if bytes[i] < 0x80 {
             bytes[i] as char
         } else {
-            char_at(s, i)
+            char_at(text, i)
         };
+        if c.is_alphanumeric() {
+            if start == usize::MAX {
+                start = i;
+                ascii = true;
+            }
+            ascii &= c.is_ascii();
+        } else if start != usize::MAX {
+            if f(start, i, ascii) {
+                return true;
+            }
+            start = usize::MAX;
+        }
         i += c.len_utf8();
-        if !c.is_alphanumeric() {
-            if w.total > 0 {
-                f(w.finish());
-            }
-            continue;
-        }
-        n += 1;
-        for l in c.to_lowercase() {
-            let mut tmp = [0u8; 4];
-            for &e in l.encode_utf8(&mut tmp).as_bytes() {
-                w.push(e);
-            }
-        }
     }
-    if w.total > 0 {
+    start != usize::MAX && f(start, bytes.len(), ascii)
+}
+
+/// [`WordHash`] of an ASCII word (letters and digits), lowercased, eight bytes at a time.
+#[inline]
+fn ascii_word_hash(w: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    let mut chunks = w.chunks_exact(8);
+    for c in &mut chunks {
+        h.write_u64(u64::from_le_bytes(c.try_into().expect("8 bytes")) | (LO * 0x20));
+    }
+    let mut word = 0u64;
+    for (k, &b) in chunks.remainder().iter().enumerate() {
+        word |= ((b | 0x20) as u64) << (8 * k);
+    }
+    h.write_u64(word);
+    h.write_u64(w.len() as u64);
+    h.finish()
+}
+
+/// Calls `f` with the [`WordHash`] of every word of `s` (run of alphanumeric chars,
+/// lowercased) in order; returns how many alphanumeric chars there were.
+#[inline]
+fn for_each_word_hash(s: &str, mut f: impl FnMut(u64)) -> usize {
+    let bytes = s.as_bytes();
+    let mut n = 0;
+    alnum_words(s, |a, b, ascii| {
+        if ascii {
+            n += b - a;
+            f(ascii_word_hash(&bytes[a..b]));
+            return false;
+        }
+        let mut w = WordHash::new();
+        for c in s[a..b].chars() {
+            n += 1;
+            for l in c.to_lowercase() {
+                let mut tmp = [0u8; 4];
+                for &e in l.encode_utf8(&mut tmp).as_bytes() {
+                    w.push(e);
+                }
+            }
+        }
         f(w.finish());
-    }
+        false
+    });
     n
 }
 
@@ -699,6 +715,12 @@ mod tests {
                 .iter()
                 .any(|l| l.as_bytes().eq_ignore_ascii_case(w.as_bytes()));
             assert_eq!(SET.contains(w.as_bytes()), listed, "{w:?}");
+            if w.is_ascii() && w.len() <= 8 {
+                let mut chunk = [b'#'; 8];
+                chunk[..w.len()].copy_from_slice(w.as_bytes());
+                let x = u64::from_le_bytes(chunk);
+                assert_eq!(SET.contains_low_bytes(x, w.len()), listed, "{w:?}");
+            }
         }
     }
 
@@ -730,13 +752,18 @@ mod tests {
                 }
             }
         }
-        let text = b"ab12cd34ef56gh78ij x 9z.";
-        for i in 0..text.len() {
-            let end = (i..text.len())
-                .find(|&j| !text[j].is_ascii_alphanumeric())
-                .unwrap_or(text.len());
-            let digits = text[i..end].iter().filter(|b| b.is_ascii_digit()).count();
-            assert_eq!(alnum_run(text, i), (end, digits), "{i}");
+        for t in TEXTS {
+            let mut words = Vec::new();
+            alnum_words(t, |a, b, ascii| {
+                words.push((&t[a..b], ascii));
+                false
+            });
+            let want: Vec<(&str, bool)> = t
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .map(|w| (w, w.is_ascii()))
+                .collect();
+            assert_eq!(words, want, "{t:?}");
         }
     }
 

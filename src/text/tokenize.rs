@@ -41,6 +41,20 @@ fn is_joiner(c: char) -> bool {
     )
 }
 
+/// ASCII bytes after a run of ASCII letters and digits that end the token there: anything but
+/// a letter or digit, a joiner (see [`is_joiner`]) and `%`. (Bytes of other chars are false.)
+static ENDS_PLAIN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 0x80 {
+        let c = b as u8;
+        t[b] = !c.is_ascii_alphanumeric()
+            && !matches!(c, b'\'' | b'-' | b'.' | b',' | b'&' | b'/' | b'%');
+        b += 1;
+    }
+    t
+};
+
 /// True if `s` is a dotted abbreviation without its final dot: single letters separated by
 /// dots, e.g. `U.S` or `U.K` or `p.m`.
 fn is_dotted_abbreviation(s: &str) -> bool {
@@ -89,6 +103,20 @@ pub fn tokenize_into(text: &str, out: &mut Vec<Span>) {
         if b < 0x80 && !ASCII_ALNUM[b as usize] && b != b'$' {
             i += 1;
             continue;
+        }
+        // Most tokens: ASCII letters and digits up to a byte that can neither join, nor extend,
+        // nor end a dotted abbreviation or a percentage (see `ENDS_PLAIN`). The loop below
+        // would find the same end.
+        if ASCII_ALNUM[b as usize] {
+            let mut end = i + 1;
+            while end < n && ASCII_ALNUM[bytes[end] as usize] {
+                end += 1;
+            }
+            if end == n || ENDS_PLAIN[bytes[end] as usize] {
+                out.push(Span { start: i, end });
+                i = end;
+                continue;
+            }
         }
         let Some(c) = char_at(text, i) else { break };
         let clen = c.len_utf8();
@@ -220,6 +248,16 @@ mod tests {
         ];
         for (input, want) in cases {
             assert_eq!(&words(input), want, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn plain_ends_are_no_joiners() {
+        for b in 0..0x80u8 {
+            let c = b as char;
+            if ENDS_PLAIN[b as usize] {
+                assert!(!is_word_char(c) && !is_joiner(c) && c != '%', "{c:?}");
+            }
         }
     }
 

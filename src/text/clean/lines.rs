@@ -79,9 +79,11 @@ const STOP_WORDS: &[&str] = &[
 /// Is `b` (a word without surrounding punctuation) one of [`STOP_WORDS`], ignoring ASCII case?
 /// This runs for every word of every line: a binary search over packed keys, no allocation.
 fn is_stop(b: &[u8]) -> bool {
-    static STOP: WordSet = WordSet::new(STOP_WORDS);
     STOP.contains(b)
 }
+
+/// [`STOP_WORDS`] as a set.
+static STOP: WordSet = WordSet::new(STOP_WORDS);
 
 /// What the rules said about one line, as the features need it.
 #[derive(Debug, Clone, Copy, Default)]
@@ -316,7 +318,7 @@ pub struct Shape {
 /// chars otherwise. Characters that are rare in a line (`,` `@` and the `:` of a clock time)
 /// are searched for on their own.
 pub(super) fn shape(text: &str) -> Shape {
-    use crate::text::scan::{char_at, char_counts, word_end, ASCII, ASCII_ALNUM, WS};
+    use crate::text::scan::{char_at, char_counts, short_word, word_end, ASCII, ASCII_ALNUM, WS};
     let bytes = text.as_bytes();
     let t = text.trim_end_matches(['"', '\'', '”', '’', ')', ']']);
     let counts = char_counts(text);
@@ -342,6 +344,17 @@ pub(super) fn shape(text: &str) -> Shape {
             }),
         ..Shape::default()
     };
+    // Word counts in locals (registers) until the end.
+    let (mut words, mut word_chars, mut short_words, mut capitalised, mut alnum_words, mut stop) =
+        (0, 0, 0, 0, 0, 0);
+    let mut count = |core_chars: usize, core: bool, cap: bool, is_stop: bool| {
+        words += 1;
+        word_chars += core_chars;
+        short_words += (core_chars <= 3) as usize;
+        capitalised += cap as usize;
+        alnum_words += core as usize;
+        stop += is_stop as usize;
+    };
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] < 0x80 {
@@ -356,46 +369,53 @@ pub(super) fn shape(text: &str) -> Shape {
                 continue;
             }
         }
+        // Most words: ASCII, ending within eight bytes.
+        if let Some(w) = short_word(bytes, i) {
+            let (a, b) = w.core.unwrap_or((0, 0));
+            let is_stop = w.core.is_some() && STOP.contains_low_bytes(w.chunk >> (8 * a), b - a);
+            count(b - a, w.core.is_some(), w.capitalised, is_stop);
+            i += w.len;
+            continue;
+        }
         let (end, ascii) = word_end(text, i);
-        let (core_chars, core, capitalised) = if ascii {
+        let (core_chars, core, cap) = if ascii {
             let w = &bytes[i..end];
             let alnum = |b: &u8| ASCII_ALNUM[*b as usize];
             let core = w
                 .iter()
                 .position(alnum)
                 .map(|a| (a, w.iter().rposition(alnum).unwrap_or(a) + 1));
-            let capitalised = w
+            let cap = w
                 .iter()
                 .find(|b| b.is_ascii_alphabetic())
                 .is_some_and(u8::is_ascii_uppercase);
             (
                 core.map_or(0, |(a, b)| b - a),
                 core.map(|(a, b)| &w[a..b]),
-                capitalised,
+                cap,
             )
         } else {
             let w = &text[i..end];
             let core = w.trim_matches(|c: char| !c.is_alphanumeric());
-            let capitalised = w
+            let cap = w
                 .chars()
                 .find(|c| c.is_alphabetic())
                 .is_some_and(|c| c.is_uppercase());
             (
                 core.chars().count(),
                 (!core.is_empty()).then_some(core.as_bytes()),
-                capitalised,
+                cap,
             )
         };
-        s.words += 1;
-        s.word_chars += core_chars;
-        s.short_words += (core_chars <= 3) as usize;
-        s.capitalised += capitalised as usize;
-        if let Some(core) = core {
-            s.alnum_words += 1;
-            s.stop += is_stop(core) as usize;
-        }
+        count(core_chars, core.is_some(), cap, core.is_some_and(is_stop));
         i = end;
     }
+    s.words = words;
+    s.word_chars = word_chars;
+    s.short_words = short_words;
+    s.capitalised = capitalised;
+    s.alnum_words = alnum_words;
+    s.stop = stop;
     s
 }
 
@@ -477,6 +497,9 @@ mod tests {
             "\u{85}word\u{2003},,\u{3000}THE",
             "  The\tquick  brown\n\nfox jumps\u{b}over the\u{c}lazy dog, 10,000 times (again)!  x",
             "Home | News / Sport | Weather » Science › Tech • More · Less // a|b/c 12/05/2024 x",
+            "THE,of (the) And x A1 'tis ABOUT. about... Their! into-the wind  said: 3rd 42 (a) b",
+            "Said",
+            "12345678 abcdefgh ABCDEFGH,",
             "averyveryverylongwordwithoutspacesé continuing\u{a0}after\u{2003}the spaces\u{3000}x",
         ] {
             let mut scratch = String::new();
