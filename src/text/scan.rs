@@ -656,9 +656,133 @@ pub(crate) fn dedup_keys(
     (block.finish(), total)
 }
 
+/// Random short texts over pieces that reach every branch of the scans (ASCII letters,
+/// digits, white space and punctuation; letters, digits and spaces that are not ASCII; curly
+/// quotes, ellipses, separators, CJK), to compare a scan with its definition.
+#[cfg(test)]
+pub(crate) fn random_texts(n: usize) -> Vec<String> {
+    const PIECES: &[&str] = &[
+        "a",
+        "b",
+        "e",
+        "s",
+        "t",
+        "the",
+        "said",
+        "Said",
+        "A",
+        "T",
+        "Z",
+        "0",
+        "7",
+        " ",
+        "  ",
+        "\t",
+        "\n",
+        "\u{b}",
+        ".",
+        ",",
+        ":",
+        "/",
+        "|",
+        "'",
+        "\"",
+        "(",
+        ")",
+        "-",
+        "!",
+        "?",
+        "@",
+        "%",
+        "é",
+        "İ",
+        "\u{212a}",
+        "\u{a0}",
+        "\u{2003}",
+        "’",
+        "“",
+        "”",
+        "…",
+        "•",
+        "»",
+        "中",
+        "ǅ",
+        "½",
+        "٣",
+        "http",
+        "www.",
+        "10:30",
+        "Mr",
+        "U.S",
+        "abcdefghij",
+    ];
+    // xorshift64: reproducible, no dependency.
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state as usize
+    };
+    (0..n)
+        .map(|_| {
+            let len = next() % 24;
+            (0..len).map(|_| PIECES[next() % PIECES.len()]).collect()
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scans_as_defined_on_random_texts() {
+        let mut by_text = std::collections::HashMap::new();
+        let mut by_key = std::collections::HashMap::new();
+        for t in random_texts(3000) {
+            let t = t.as_str();
+            let runs: Vec<&str> = t
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .collect();
+            let mut found = Vec::new();
+            alnum_words(t, |a, b, _| {
+                found.push(&t[a..b]);
+                false
+            });
+            assert_eq!(found, runs, "{t:?}");
+            for list in [
+                &["the", "said"][..],
+                &["a", "t", "www"],
+                &["abcdefghij", "0"],
+            ] {
+                let want = runs
+                    .iter()
+                    .any(|w| list.iter().any(|a| w.eq_ignore_ascii_case(a)));
+                assert_eq!(has_word(t, list), want, "{t:?} {list:?}");
+            }
+            let b = t.as_bytes();
+            for i in 0..=b.len() {
+                let want = (i..b.len()).find(|&k| matches!(b[k], b'.' | b'!' | b'?' | 0xE2));
+                assert_eq!(find_terminal(b, i, b.len()), want, "{t:?} {i}");
+            }
+            // Duplicate keys: equal exactly when the normalised texts are.
+            let normalised = runs
+                .iter()
+                .map(|w| w.chars().flat_map(char::to_lowercase).collect::<String>())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let (key, n) = dedup_key(t);
+            assert_eq!(n, runs.iter().map(|w| w.chars().count()).sum::<usize>());
+            assert_eq!(
+                *by_text.entry(normalised.clone()).or_insert(key),
+                key,
+                "{t:?}"
+            );
+            assert_eq!(*by_key.entry(key).or_insert(normalised.clone()), normalised);
+        }
+    }
 
     const TEXTS: &[&str] = &[
         "",
@@ -769,7 +893,12 @@ mod tests {
 
     #[test]
     fn words_and_lowercase_as_defined() {
-        for t in TEXTS {
+        let random = random_texts(3000);
+        for t in TEXTS
+            .iter()
+            .copied()
+            .chain(random.iter().map(String::as_str))
+        {
             let words = t
                 .split_whitespace()
                 .filter(|w| w.chars().any(char::is_alphanumeric))
@@ -858,10 +987,16 @@ mod tests {
         );
         assert_eq!(dedup_key("Zürich ÉTÉ").0, dedup_key("zürich été").0);
         // The keys of a block's sentences and of the block in one pass, as one by one.
-        for t in TEXTS.iter().chain(&[
-            "He said so. She said (again) it's over!  \"Yes.\" Then x.y.z 10.5% more… fell.",
-            "Mr. Smith went to Zürich.\nIt was ÉTÉ. Done",
-        ]) {
+        let random = random_texts(1000);
+        for t in TEXTS
+            .iter()
+            .chain(&[
+                "He said so. She said (again) it's over!  \"Yes.\" Then x.y.z 10.5% more… fell.",
+                "Mr. Smith went to Zürich.\nIt was ÉTÉ. Done",
+            ])
+            .copied()
+            .chain(random.iter().map(String::as_str))
+        {
             for b in crate::text::segment(t) {
                 let mut out = Vec::new();
                 let block = dedup_keys(t, &b.sentences, &mut out);

@@ -499,6 +499,26 @@ mod tests {
     }
 
     #[test]
+    fn abbreviations_as_by_lowercased_lists() {
+        let reference = |w: &str| {
+            let lw = w.to_lowercase();
+            let is_initial = w.chars().count() == 1 && w.chars().all(|c| c.is_uppercase());
+            let never = is_initial || NEVER_END.contains(&lw.as_str());
+            let maybe = MAYBE_END.contains(&lw.as_str()) || (lw.contains('.') && lw.len() <= 6);
+            (never, !never && maybe)
+        };
+        let words = NEVER_END
+            .iter()
+            .chain(MAYBE_END)
+            .flat_map(|w| [w.to_string(), w.to_uppercase(), format!("{w}x")])
+            .chain(crate::text::scan::random_texts(2000))
+            .chain(["", "J", "É", "é", "a.b.c.d", "U.S.A.X", "İ", "\u{212a}"].map(String::from));
+        for w in words {
+            assert_eq!(abbreviation(&w), reference(&w), "{w:?}");
+        }
+    }
+
+    #[test]
     fn hard_wrapped_newswire_joins_lines() {
         let text = "Showers continued throughout the week in\nthe Bahia cocoa zone, alleviating the drought since early\nJanuary and improving prospects for the coming temporao,\nalthough normal humidity levels have not been restored.\n    The dry period means the temporao will be late this year.\nArrivals for the week ended February 22 were 155,221 bags.";
         let s = split(text);

@@ -501,7 +501,12 @@ mod tests {
             "Said",
             "12345678 abcdefgh ABCDEFGH,",
             "averyveryverylongwordwithoutspacesé continuing\u{a0}after\u{2003}the spaces\u{3000}x",
-        ] {
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .chain(crate::text::scan::random_texts(2000))
+        {
+            let t = t.as_str();
             let mut scratch = String::new();
             let line = Line::new(t, &mut scratch);
             assert_eq!(
