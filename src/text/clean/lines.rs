@@ -118,12 +118,13 @@ fn indent_before(text: &str, start: usize) -> usize {
 }
 
 /// Features of every line. `starts[i]` is the byte offset of line `i` in `text` (for its
-/// indentation); `lines` and `signs` are parallel to it.
+/// indentation); `lines`, `signs` and `shapes` (each line's [`shape`]) are parallel to it.
 pub(super) fn features(
     text: &str,
     starts: &[usize],
     lines: &[Line],
     signs: &[RuleSigns],
+    shapes: &[Shape],
 ) -> Vec<[f64; N_FEATURES]> {
     let n = lines.len();
     let base: Vec<Base> = lines
@@ -207,7 +208,7 @@ pub(super) fn features(
     }
 
     let mut out = Vec::with_capacity(n);
-    for (k, ((l, b), s)) in lines.iter().zip(&base).zip(signs).enumerate() {
+    for (k, ((stats, b), s)) in shapes.iter().zip(&base).zip(signs).enumerate() {
         let w = b.words;
         let (lo, hi) = (k.saturating_sub(WINDOW), (k + WINDOW + 1).min(n));
         let width = (hi - lo) as f64;
@@ -215,7 +216,6 @@ pub(super) fn features(
         let next = base.get(k + 1).map(|x| (x, &signs[k + 1]));
         let indent_diff = b.indent.abs_diff(main_indent);
         let flag = |x: bool| x as u8 as f64;
-        let stats = l.shape.unwrap_or_else(|| shape(l.text));
         out.push([
             ln1(w),
             flag(w <= 3),
@@ -227,7 +227,7 @@ pub(super) fn features(
             stats.letters as f64 / stats.visible.max(1) as f64,
             stats.digits as f64 / stats.visible.max(1) as f64,
             flag(stats.bullet),
-            ln1(stats.separators),
+            ln1(stats.separators as usize),
             flag(stats.comma),
             flag(s.chrome_phrase),
             flag(s.removed),
@@ -289,21 +289,21 @@ fn ln1(x: usize) -> f64 {
 /// Character and word counts of a line.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Shape {
-    pub stop: usize,
-    pub capitalised: usize,
-    pub letters: usize,
-    pub digits: usize,
-    pub visible: usize,
-    pub separators: usize,
+    pub stop: u32,
+    pub capitalised: u32,
+    pub letters: u32,
+    pub digits: u32,
+    pub visible: u32,
+    pub separators: u32,
     pub comma: bool,
     pub bullet: bool,
     /// Whitespace-separated words, those of at most 3 characters (function words in most
     /// languages: a stop-word signal that needs no word list) and their characters.
-    pub words: usize,
-    pub short_words: usize,
-    pub word_chars: usize,
+    pub words: u32,
+    pub short_words: u32,
+    pub word_chars: u32,
     /// Words with a letter or digit (the rules' word count).
-    pub alnum_words: usize,
+    pub alnum_words: u32,
     /// Ends with a full stop (possibly inside closing quotes or brackets).
     pub full_stop: bool,
     pub url: bool,
@@ -322,11 +322,13 @@ pub(super) fn shape(text: &str) -> Shape {
     let bytes = text.as_bytes();
     let t = text.trim_end_matches(['"', '\'', '”', '’', ')', ']']);
     let counts = char_counts(text);
+    // Counts fit in 32 bits (a line is at most the server's text limit; a shape is kept for
+    // every line of a page, so it stays small).
     let mut s = Shape {
-        letters: counts.letters,
-        digits: counts.digits,
-        visible: counts.visible,
-        separators: counts.separators,
+        letters: counts.letters as u32,
+        digits: counts.digits as u32,
+        visible: counts.visible as u32,
+        separators: counts.separators as u32,
         bullet: text
             .trim_start()
             .starts_with(['*', '+', '-', '•', '·', '–', '—', '>', '|']),
@@ -410,12 +412,12 @@ pub(super) fn shape(text: &str) -> Shape {
         count(core_chars, core.is_some(), cap, core.is_some_and(is_stop));
         i = end;
     }
-    s.words = words;
-    s.word_chars = word_chars;
-    s.short_words = short_words;
-    s.capitalised = capitalised;
-    s.alnum_words = alnum_words;
-    s.stop = stop;
+    s.words = words as u32;
+    s.word_chars = word_chars as u32;
+    s.short_words = short_words as u32;
+    s.capitalised = capitalised as u32;
+    s.alnum_words = alnum_words as u32;
+    s.stop = stop as u32;
     s
 }
 
@@ -426,7 +428,8 @@ mod tests {
     fn feats(text: &str) -> Vec<[f64; N_FEATURES]> {
         let texts: Vec<&str> = text.lines().collect();
         let mut arena = String::new();
-        let lines = super::super::page_lines(&texts, &mut arena, true);
+        let shapes: Vec<Shape> = texts.iter().map(|t| shape(t)).collect();
+        let lines = super::super::page_lines(&texts, &mut arena, Some(&shapes));
         let mut starts = Vec::new();
         let mut at = 0;
         for l in text.split('\n') {
@@ -434,7 +437,7 @@ mod tests {
             at += l.len() + 1;
         }
         let signs = vec![RuleSigns::default(); lines.len()];
-        features(text, &starts, &lines, &signs)
+        features(text, &starts, &lines, &signs, &shapes)
     }
 
     fn get(v: &[f64; N_FEATURES], name: &str) -> f64 {
@@ -470,16 +473,16 @@ mod tests {
         }
         for w in text.split_whitespace() {
             let core = w.trim_matches(|c: char| !c.is_alphanumeric());
-            let n = core.chars().count();
+            let n = core.chars().count() as u32;
             s.words += 1;
             s.word_chars += n;
-            s.short_words += (n <= 3) as usize;
-            s.stop += is_stop(core.as_bytes()) as usize;
-            s.alnum_words += !core.is_empty() as usize;
+            s.short_words += (n <= 3) as u32;
+            s.stop += is_stop(core.as_bytes()) as u32;
+            s.alnum_words += !core.is_empty() as u32;
             s.capitalised += w
                 .chars()
                 .find(|c| c.is_alphabetic())
-                .is_some_and(|c| c.is_uppercase()) as usize;
+                .is_some_and(|c| c.is_uppercase()) as u32;
         }
         s
     }

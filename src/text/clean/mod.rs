@@ -393,8 +393,6 @@ struct Line<'a> {
     terminal: bool,
     /// Whether `lower` holds a chrome phrase, once asked (the rules and the features ask).
     chrome: Cell<Option<bool>>,
-    /// The line's shape, when the page's line features are wanted (see [`page_lines`]).
-    shape: Option<lines::Shape>,
 }
 
 impl<'a> Line<'a> {
@@ -405,15 +403,10 @@ impl<'a> Line<'a> {
         if n_all <= LONG_LINE {
             scan::push_lower(text, scratch);
         }
-        Line::with_lower(text, n_all, scratch, None)
+        Line::with_lower(text, n_all, scratch)
     }
 
-    fn with_lower(
-        text: &'a str,
-        n_all: usize,
-        lower: &'a str,
-        shape: Option<lines::Shape>,
-    ) -> Self {
+    fn with_lower(text: &'a str, n_all: usize, lower: &'a str) -> Self {
         Line {
             text,
             lower,
@@ -421,7 +414,6 @@ impl<'a> Line<'a> {
             n_all,
             terminal: ends_with_terminal(text),
             chrome: Cell::new(None),
-            shape,
         }
     }
 
@@ -471,28 +463,32 @@ impl<'a> Line<'a> {
     }
 }
 
-/// The lines of a page, lowercased into one `arena` (no allocation per line), with their
-/// shapes if `shapes` (the line classifier's features need them; a shape counts the words too).
-fn page_lines<'a>(texts: &[&'a str], arena: &'a mut String, shapes: bool) -> Vec<Line<'a>> {
+/// The lines of a page, lowercased into one `arena` (no allocation per line). With the lines'
+/// shapes (the line classifier's features need them) the word counts come from those.
+fn page_lines<'a>(
+    texts: &[&'a str],
+    arena: &'a mut String,
+    shapes: Option<&[lines::Shape]>,
+) -> Vec<Line<'a>> {
     arena.clear();
-    let facts: Vec<(usize, usize, Option<lines::Shape>)> = texts
+    let ends: Vec<(usize, usize)> = texts
         .iter()
-        .map(|t| {
-            let shape = shapes.then(|| lines::shape(t));
-            let n_all = shape.map_or_else(|| scan::count_words(t), |s| s.alnum_words);
+        .enumerate()
+        .map(|(k, t)| {
+            let n_all = shapes.map_or_else(|| scan::count_words(t), |s| s[k].alnum_words as usize);
             if n_all <= LONG_LINE {
                 scan::push_lower(t, arena);
             }
-            (n_all, arena.len(), shape)
+            (n_all, arena.len())
         })
         .collect();
     let arena: &'a String = arena;
     let mut start = 0;
     texts
         .iter()
-        .zip(facts)
-        .map(|(t, (n_all, end, shape))| {
-            let line = Line::with_lower(t, n_all, &arena[start..end], shape);
+        .zip(ends)
+        .map(|(t, (n_all, end))| {
+            let line = Line::with_lower(t, n_all, &arena[start..end]);
             start = end;
             line
         })
@@ -714,6 +710,7 @@ fn page_features(
     lines: &[Line],
     keys: &[(u64, usize)],
     verdict: &[Option<Reason>],
+    shapes: &[lines::Shape],
 ) -> Vec<[f64; lines::N_FEATURES]> {
     let mut seen: HashSet<u64> = HashSet::default();
     let signs: Vec<lines::RuleSigns> = lines
@@ -727,7 +724,7 @@ fn page_features(
         })
         .collect();
     let starts: Vec<usize> = blocks.iter().map(|b| b.span.start).collect();
-    lines::features(text, &starts, lines, &signs)
+    lines::features(text, &starts, lines, &signs, shapes)
 }
 
 /// The blocks of `text` and the line features of each (for fitting the classifier): exactly
@@ -738,11 +735,12 @@ pub fn line_features(text: &str) -> (Vec<Block>, Vec<[f64; lines::N_FEATURES]>) 
         .iter()
         .map(|b| &text[b.span.start..b.span.end])
         .collect();
+    let shapes: Vec<lines::Shape> = texts.iter().map(|t| lines::shape(t)).collect();
     let mut arena = String::with_capacity(text.len());
-    let lines = page_lines(&texts, &mut arena, true);
+    let lines = page_lines(&texts, &mut arena, Some(&shapes));
     let verdict = rule_verdicts(&lines);
     let keys: Vec<(u64, usize)> = lines.iter().map(|l| dedup_key(l.text)).collect();
-    let x = page_features(text, &blocks, &lines, &keys, &verdict);
+    let x = page_features(text, &blocks, &lines, &keys, &verdict, &shapes);
     (blocks, x)
 }
 
@@ -761,8 +759,13 @@ pub fn clean_with(text: &str, title: Option<&str>, classifier: Option<&LineClass
         .iter()
         .map(|b| &text[b.span.start..b.span.end])
         .collect();
+    // The line shapes only if there is a classifier to read them.
+    let shapes: Vec<lines::Shape> = match classifier {
+        Some(_) => texts.iter().map(|t| lines::shape(t)).collect(),
+        None => Vec::new(),
+    };
     let mut arena = String::with_capacity(text.len());
-    let lines = page_lines(&texts, &mut arena, classifier.is_some());
+    let lines = page_lines(&texts, &mut arena, classifier.map(|_| &shapes[..]));
     let mut verdict = rule_verdicts(&lines);
     // Each line's duplicate key, computed once for the classifier's features and the
     // duplicate-block rule below, and in the same pass each sentence's (for the
@@ -774,7 +777,7 @@ pub fn clean_with(text: &str, title: Option<&str>, classifier: Option<&LineClass
         .collect();
     // The classifier removes lines the rules kept (reason "chrome").
     if let Some(c) = classifier {
-        let x = page_features(text, &blocks, &lines, &keys, &verdict);
+        let x = page_features(text, &blocks, &lines, &keys, &verdict, &shapes);
         for (v, keep) in verdict.iter_mut().zip(c.keep(&x)) {
             if v.is_none() && !keep {
                 *v = Some(Reason::Chrome);
