@@ -26,45 +26,10 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use lede::model::{AnalyzeOptions, Model, SummaryOptions};
-use lede::summarize::{Length, Order};
+use lede::model::{AnalyzeOptions, Model};
 
-fn docs() -> (String, Vec<(String, String)>) {
-    let wanted =
-        std::env::var("LEDE_BENCH_DATA").unwrap_or_else(|_| "../shared/data/bbc/bbc.jsonl".into());
-    let (path, test_only) = if std::path::Path::new(&wanted).exists() {
-        (wanted, true)
-    } else {
-        ("tests/fixtures/tiny_topics.jsonl".to_owned(), false)
-    };
-    let mut docs = Vec::new();
-    let fields = lede::train::data::Fields::default();
-    lede::train::data::read_rows(std::path::Path::new(&path), &fields, false, |r| {
-        if !test_only || r.split.as_deref() == Some("test") {
-            docs.push((r.title, r.text));
-        }
-        Ok(())
-    })
-    .unwrap_or_else(|e| panic!("{e}"));
-    (path, docs)
-}
-
-fn model() -> Model {
-    let dir = std::env::var("LEDE_BENCH_MODEL").unwrap_or_else(|_| "models/default".into());
-    Model::load(std::path::Path::new(&dir)).expect("model")
-}
-
-fn summary_options() -> AnalyzeOptions {
-    AnalyzeOptions {
-        classify: false,
-        summary: Some(SummaryOptions {
-            length: Length::Ratio(0.4),
-            order: Order::Document,
-            scoring: Default::default(),
-        }),
-        ..Default::default()
-    }
-}
+mod common;
+use common::{docs, model, summary_options};
 
 fn stages(c: &mut Criterion) {
     let (path, docs) = docs();

@@ -288,7 +288,7 @@ impl Model {
         let mut vectorize = |s: &str| -> Candidate {
             ids.clear();
             self.push_term_ids(s, &mut buf, &mut ids);
-            let words = s.split_whitespace().count();
+            let words = text::scan::word_count(s);
             self.index.doc_counts(&ids, false, &mut doc);
             let counts = self.index.head_counts(&doc, h, false);
             let mass = counts

@@ -21,6 +21,7 @@
 //! on, and loading checks them against [`NAMES`].
 
 use crate::features::SparseVec;
+use crate::text::scan;
 
 use super::{centrality, Candidate};
 
@@ -92,13 +93,6 @@ const ATTRIBUTION: &[&str] = &[
     "confirmed",
 ];
 
-/// Words of a sentence, lowercase, without punctuation (the text stages own real tokenisation;
-/// these flags only need word boundaries).
-fn has_word(text: &str, words: &[&str]) -> bool {
-    text.split(|c: char| !c.is_alphanumeric())
-        .any(|w| !w.is_empty() && words.iter().any(|a| w.eq_ignore_ascii_case(a)))
-}
-
 fn flag(b: bool) -> f64 {
     if b {
         1.0
@@ -154,9 +148,16 @@ pub fn extract(
                 } else {
                     0.0
                 },
-                flag(text.bytes().any(|b| b.is_ascii_digit())),
-                flag(text.contains(['"', '“', '”']) || text.contains(" '")),
-                flag(has_word(text, ATTRIBUTION)),
+                flag(scan::has_ascii_digit(text)),
+                flag(
+                    text.as_bytes().contains(&b'"')
+                        || text.contains('“')
+                        || text.contains('”')
+                        || text.contains(" '"),
+                ),
+                // Words as runs of letters and digits (the text stages own real tokenisation;
+                // this flag only needs word boundaries).
+                flag(scan::has_word(text, ATTRIBUTION)),
                 flag(end.ends_with('?')),
                 flag(pos < budget),
                 (pos / budget).min(10.0),

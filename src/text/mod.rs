@@ -4,6 +4,7 @@
 pub mod analyzer;
 pub mod clean;
 pub mod html;
+pub(crate) mod scan;
 pub mod sentences;
 pub mod tokenize;
 

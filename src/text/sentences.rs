@@ -14,6 +14,7 @@
 //!
 //! UAX#29 alone splits after "Mr." and "U.N." (../shared/STACK.md), hence this rule set.
 
+use super::scan::{find_terminal, WordSet};
 use super::tokenize::Span;
 
 /// A block (paragraph or line) and its sentences.
@@ -274,6 +275,31 @@ fn next_word(text: &str, from: usize) -> &str {
     &s[..end]
 }
 
+/// Is `w` (the word before a dot) an initial or an abbreviation after which a dot never ends a
+/// sentence; else one after which it may (see [`MAYBE_END`], and short dotted words such as
+/// `a.k.a`)? An ASCII word (nearly every one) is looked up without allocating.
+fn abbreviation(w: &str) -> (bool, bool) {
+    static NEVER: WordSet = WordSet::new(NEVER_END);
+    static MAYBE: WordSet = WordSet::new(MAYBE_END);
+    if w.is_ascii() {
+        // Longer words are in neither list and too long for the dotted rule.
+        let b = w.as_bytes();
+        let is_initial = b.len() == 1 && b[0].is_ascii_uppercase();
+        let never = is_initial || NEVER.contains(b);
+        return (
+            never,
+            !never && (MAYBE.contains(b) || (b.contains(&b'.') && b.len() <= 6)),
+        );
+    }
+    let lw = w.to_lowercase();
+    let is_initial = w.chars().count() == 1 && w.chars().all(|c| c.is_uppercase());
+    let never = is_initial || NEVER_END.contains(&lw.as_str());
+    (
+        never,
+        !never && (MAYBE_END.contains(&lw.as_str()) || (lw.contains('.') && lw.len() <= 6)),
+    )
+}
+
 fn sentences_in(text: &str, block: Span) -> Vec<Span> {
     let mut out = Vec::new();
     let bytes = text.as_bytes();
@@ -282,11 +308,8 @@ fn sentences_in(text: &str, block: Span) -> Vec<Span> {
     while i < block.end {
         // Jump to the next byte that can start a terminal: '.', '!', '?' or the lead byte of
         // '…' (0xE2, shared with curly quotes, so the full character is checked below).
-        match bytes[i..block.end]
-            .iter()
-            .position(|b| matches!(b, b'.' | b'!' | b'?' | 0xE2))
-        {
-            Some(p) => i += p,
+        match find_terminal(bytes, i, block.end) {
+            Some(p) => i = p,
             None => break,
         }
         let c = text[i..].chars().next().unwrap();
@@ -323,13 +346,12 @@ fn sentences_in(text: &str, block: Span) -> Vec<Span> {
         }
         if c == '.' && end == i + 1 {
             let w = word_before(text, start, i);
-            let lw = w.to_lowercase();
-            let is_initial = w.chars().count() == 1 && w.chars().all(|c| c.is_uppercase());
-            if is_initial || NEVER_END.contains(&lw.as_str()) {
+            let (never, maybe) = abbreviation(w);
+            if never {
                 i = end;
                 continue;
             }
-            if MAYBE_END.contains(&lw.as_str()) || (lw.contains('.') && lw.len() <= 6) {
+            if maybe {
                 let nw = next_word(text, j).to_lowercase();
                 if !OPENERS.contains(&nw.as_str()) {
                     i = end;
@@ -473,6 +495,26 @@ mod tests {
         assert!(cases.len() >= 40);
         for (input, want) in cases {
             assert_eq!(&split(input), want, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn abbreviations_as_by_lowercased_lists() {
+        let reference = |w: &str| {
+            let lw = w.to_lowercase();
+            let is_initial = w.chars().count() == 1 && w.chars().all(|c| c.is_uppercase());
+            let never = is_initial || NEVER_END.contains(&lw.as_str());
+            let maybe = MAYBE_END.contains(&lw.as_str()) || (lw.contains('.') && lw.len() <= 6);
+            (never, !never && maybe)
+        };
+        let words = NEVER_END
+            .iter()
+            .chain(MAYBE_END)
+            .flat_map(|w| [w.to_string(), w.to_uppercase(), format!("{w}x")])
+            .chain(crate::text::scan::random_texts(2000))
+            .chain(["", "J", "É", "é", "a.b.c.d", "U.S.A.X", "İ", "\u{212a}"].map(String::from));
+        for w in words {
+            assert_eq!(abbreviation(&w), reference(&w), "{w:?}");
         }
     }
 

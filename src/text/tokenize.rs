@@ -14,6 +14,8 @@
 //!   after one (`3.5%`);
 //! - superscripts and other numeric symbols are letters-or-digits (`km²` stays one token).
 
+use super::scan::ASCII_ALNUM;
+
 /// One token: a byte range into the original text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Span {
@@ -38,6 +40,20 @@ fn is_joiner(c: char) -> bool {
         '\'' | '’' | 'ʼ' | '-' | '‐' | '‑' | '.' | ',' | '&' | '/'
     )
 }
+
+/// ASCII bytes after a run of ASCII letters and digits that end the token there: anything but
+/// a letter or digit, a joiner (see [`is_joiner`]) and `%`. (Bytes of other chars are false.)
+static ENDS_PLAIN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 0x80 {
+        let c = b as u8;
+        t[b] = !c.is_ascii_alphanumeric()
+            && !matches!(c, b'\'' | b'-' | b'.' | b',' | b'&' | b'/' | b'%');
+        b += 1;
+    }
+    t
+};
 
 /// True if `s` is a dotted abbreviation without its final dot: single letters separated by
 /// dots, e.g. `U.S` or `U.K` or `p.m`.
@@ -84,9 +100,23 @@ pub fn tokenize_into(text: &str, out: &mut Vec<Span>) {
         // ASCII that cannot start a token (spaces, punctuation other than `$`) is skipped
         // without decoding: most of the bytes of an English article.
         let b = bytes[i];
-        if b < 0x80 && !b.is_ascii_alphanumeric() && b != b'$' {
+        if b < 0x80 && !ASCII_ALNUM[b as usize] && b != b'$' {
             i += 1;
             continue;
+        }
+        // Most tokens: ASCII letters and digits up to a byte that can neither join, nor extend,
+        // nor end a dotted abbreviation or a percentage (see `ENDS_PLAIN`). The loop below
+        // would find the same end.
+        if ASCII_ALNUM[b as usize] {
+            let mut end = i + 1;
+            while end < n && ASCII_ALNUM[bytes[end] as usize] {
+                end += 1;
+            }
+            if end == n || ENDS_PLAIN[bytes[end] as usize] {
+                out.push(Span { start: i, end });
+                i = end;
+                continue;
+            }
         }
         let Some(c) = char_at(text, i) else { break };
         let clen = c.len_utf8();
@@ -102,7 +132,7 @@ pub fn tokenize_into(text: &str, out: &mut Vec<Span>) {
         loop {
             // The common case, a run of ASCII letters and digits, byte by byte.
             let run = end;
-            while end < n && bytes[end].is_ascii_alphanumeric() {
+            while end < n && ASCII_ALNUM[bytes[end] as usize] {
                 end += 1;
             }
             if end > run {
@@ -218,6 +248,16 @@ mod tests {
         ];
         for (input, want) in cases {
             assert_eq!(&words(input), want, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn plain_ends_are_no_joiners() {
+        for b in 0..0x80u8 {
+            let c = b as char;
+            if ENDS_PLAIN[b as usize] {
+                assert!(!is_word_char(c) && !is_joiner(c) && c != '%', "{c:?}");
+            }
         }
     }
 

@@ -14,6 +14,7 @@
 //! weights given to the features are learned (see `learned.rs`).
 
 use super::Line;
+use crate::text::scan::WordSet;
 
 /// Lines shorter than this (in words) pull the densest block back.
 const DENSE_WORDS: f64 = 10.0;
@@ -68,71 +69,21 @@ pub const FEATURES: &[&str] = &[
 pub const N_FEATURES: usize = 39;
 
 /// Function words of English: their share tells running prose from labels and names.
-/// `w` is the word without surrounding punctuation. Lowercased into a stack buffer and matched
-/// as bytes: this runs for every word of every line, so no allocation and no list scan.
-fn is_stop(w: &str) -> bool {
-    let b = w.as_bytes();
-    if b.is_empty() || b.len() > 5 {
-        return false;
-    }
-    let mut buf = [0u8; 5];
-    for (d, s) in buf.iter_mut().zip(b) {
-        *d = s.to_ascii_lowercase();
-    }
-    matches!(
-        &buf[..b.len()],
-        b"the"
-            | b"a"
-            | b"an"
-            | b"and"
-            | b"or"
-            | b"but"
-            | b"of"
-            | b"to"
-            | b"in"
-            | b"on"
-            | b"at"
-            | b"for"
-            | b"with"
-            | b"by"
-            | b"from"
-            | b"as"
-            | b"is"
-            | b"are"
-            | b"was"
-            | b"were"
-            | b"be"
-            | b"been"
-            | b"has"
-            | b"have"
-            | b"had"
-            | b"it"
-            | b"its"
-            | b"that"
-            | b"this"
-            | b"which"
-            | b"who"
-            | b"he"
-            | b"she"
-            | b"they"
-            | b"we"
-            | b"his"
-            | b"her"
-            | b"their"
-            | b"not"
-            | b"will"
-            | b"would"
-            | b"said"
-            | b"than"
-            | b"there"
-            | b"about"
-            | b"after"
-            | b"into"
-            | b"also"
-            | b"more"
-            | b"if"
-    )
+const STOP_WORDS: &[&str] = &[
+    "the", "a", "an", "and", "or", "but", "of", "to", "in", "on", "at", "for", "with", "by",
+    "from", "as", "is", "are", "was", "were", "be", "been", "has", "have", "had", "it", "its",
+    "that", "this", "which", "who", "he", "she", "they", "we", "his", "her", "their", "not",
+    "will", "would", "said", "than", "there", "about", "after", "into", "also", "more", "if",
+];
+
+/// Is `b` (a word without surrounding punctuation) one of [`STOP_WORDS`], ignoring ASCII case?
+/// This runs for every word of every line: a binary search over packed keys, no allocation.
+fn is_stop(b: &[u8]) -> bool {
+    STOP.contains(b)
 }
+
+/// [`STOP_WORDS`] as a set.
+static STOP: WordSet = WordSet::new(STOP_WORDS);
 
 /// What the rules said about one line, as the features need it.
 #[derive(Debug, Clone, Copy, Default)]
@@ -167,12 +118,13 @@ fn indent_before(text: &str, start: usize) -> usize {
 }
 
 /// Features of every line. `starts[i]` is the byte offset of line `i` in `text` (for its
-/// indentation); `lines` and `signs` are parallel to it.
+/// indentation); `lines`, `signs` and `shapes` (each line's [`shape`]) are parallel to it.
 pub(super) fn features(
     text: &str,
     starts: &[usize],
     lines: &[Line],
     signs: &[RuleSigns],
+    shapes: &[Shape],
 ) -> Vec<[f64; N_FEATURES]> {
     let n = lines.len();
     let base: Vec<Base> = lines
@@ -256,7 +208,7 @@ pub(super) fn features(
     }
 
     let mut out = Vec::with_capacity(n);
-    for (k, ((l, b), s)) in lines.iter().zip(&base).zip(signs).enumerate() {
+    for (k, ((stats, b), s)) in shapes.iter().zip(&base).zip(signs).enumerate() {
         let w = b.words;
         let (lo, hi) = (k.saturating_sub(WINDOW), (k + WINDOW + 1).min(n));
         let width = (hi - lo) as f64;
@@ -264,7 +216,6 @@ pub(super) fn features(
         let next = base.get(k + 1).map(|x| (x, &signs[k + 1]));
         let indent_diff = b.indent.abs_diff(main_indent);
         let flag = |x: bool| x as u8 as f64;
-        let stats = l.shape();
         out.push([
             ln1(w),
             flag(w <= 3),
@@ -276,7 +227,7 @@ pub(super) fn features(
             stats.letters as f64 / stats.visible.max(1) as f64,
             stats.digits as f64 / stats.visible.max(1) as f64,
             flag(stats.bullet),
-            ln1(stats.separators),
+            ln1(stats.separators as usize),
             flag(stats.comma),
             flag(s.chrome_phrase),
             flag(s.removed),
@@ -335,22 +286,24 @@ fn ln1(x: usize) -> f64 {
     (x as f64).ln_1p()
 }
 
-/// Character and word counts of a line, one pass, no allocation.
-#[derive(Debug, Default)]
+/// Character and word counts of a line.
+#[derive(Debug, Default, Clone, Copy)]
 pub struct Shape {
-    pub stop: usize,
-    pub capitalised: usize,
-    pub letters: usize,
-    pub digits: usize,
-    pub visible: usize,
-    pub separators: usize,
+    pub stop: u32,
+    pub capitalised: u32,
+    pub letters: u32,
+    pub digits: u32,
+    pub visible: u32,
+    pub separators: u32,
     pub comma: bool,
     pub bullet: bool,
     /// Whitespace-separated words, those of at most 3 characters (function words in most
     /// languages: a stop-word signal that needs no word list) and their characters.
-    pub words: usize,
-    pub short_words: usize,
-    pub word_chars: usize,
+    pub words: u32,
+    pub short_words: u32,
+    pub word_chars: u32,
+    /// Words with a letter or digit (the rules' word count).
+    pub alnum_words: u32,
     /// Ends with a full stop (possibly inside closing quotes or brackets).
     pub full_stop: bool,
     pub url: bool,
@@ -359,95 +312,113 @@ pub struct Shape {
     pub at: bool,
 }
 
-impl Line<'_> {
-    /// One pass over the characters (this runs on every line of every request).
-    fn shape(&self) -> Shape {
-        let text = self.text;
-        let mut s = Shape {
-            bullet: text
-                .trim_start()
-                .starts_with(['*', '+', '-', '•', '·', '–', '—', '>', '|']),
-            url: text.contains("http") || text.contains("www."),
-            ..Shape::default()
-        };
-        let t = text.trim_end_matches(['"', '\'', '”', '’', ')', ']']);
-        s.full_stop = t.ends_with(['.', '!', '?', '…']);
-        // The current word: whether it has started, the byte range and char count of its core
-        // (first to last alphanumeric), and whether its first letter has been seen.
-        let mut in_word = false;
-        let (mut core_start, mut core_end) = (usize::MAX, 0usize);
-        let (mut since_core, mut core_chars) = (0usize, 0usize);
-        let mut letter_seen = false;
-        // The last three characters, for clock times (digit ':' digit digit).
-        let mut last = [' '; 3];
-        let end_word = |s: &mut Shape, core_start: usize, core_end: usize, core_chars: usize| {
-            s.words += 1;
-            s.word_chars += core_chars;
-            s.short_words += (core_chars <= 3) as usize;
-            if core_start < core_end && is_stop(&text[core_start..core_end]) {
-                s.stop += 1;
-            }
-        };
-        for (i, c) in text.char_indices() {
-            if c.is_whitespace() {
-                if in_word {
-                    end_word(&mut s, core_start, core_end, core_chars);
-                    in_word = false;
-                }
-                last = [last[1], last[2], c];
+/// The shape of one line (this runs on every line of every request). Char counts go eight
+/// ASCII bytes at a time; then each white-space separated word is looked at from its ends (its
+/// core runs from the first to the last letter or digit), by bytes if it is ASCII and by
+/// chars otherwise. Characters that are rare in a line (`,` `@` and the `:` of a clock time)
+/// are searched for on their own.
+pub(super) fn shape(text: &str) -> Shape {
+    use crate::text::scan::{char_at, char_counts, short_word, word_end, ASCII, ASCII_ALNUM, WS};
+    let bytes = text.as_bytes();
+    let t = text.trim_end_matches(['"', '\'', '”', '’', ')', ']']);
+    let counts = char_counts(text);
+    // Counts fit in 32 bits (a line is at most the server's text limit; a shape is kept for
+    // every line of a page, so it stays small).
+    let mut s = Shape {
+        letters: counts.letters as u32,
+        digits: counts.digits as u32,
+        visible: counts.visible as u32,
+        separators: counts.separators as u32,
+        bullet: text
+            .trim_start()
+            .starts_with(['*', '+', '-', '•', '·', '–', '—', '>', '|']),
+        url: text.contains("http") || text.contains("www."),
+        full_stop: t.ends_with(['.', '!', '?', '…']),
+        comma: bytes.contains(&b','),
+        at: bytes.contains(&b'@'),
+        // Digit ':' digit digit, as chars: a char that is not ASCII is no byte of these.
+        clock: bytes.contains(&b':')
+            && bytes.windows(4).any(|w| {
+                w[0].is_ascii_digit()
+                    && w[1] == b':'
+                    && w[2].is_ascii_digit()
+                    && w[3].is_ascii_digit()
+            }),
+        ..Shape::default()
+    };
+    // Word counts in locals (registers) until the end.
+    let (mut words, mut word_chars, mut short_words, mut capitalised, mut alnum_words, mut stop) =
+        (0, 0, 0, 0, 0, 0);
+    let mut count = |core_chars: usize, core: bool, cap: bool, is_stop: bool| {
+        words += 1;
+        word_chars += core_chars;
+        short_words += (core_chars <= 3) as usize;
+        capitalised += cap as usize;
+        alnum_words += core as usize;
+        stop += is_stop as usize;
+    };
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] < 0x80 {
+            if ASCII[bytes[i] as usize] & WS != 0 {
+                i += 1;
                 continue;
             }
-            if !in_word {
-                in_word = true;
-                core_start = usize::MAX;
-                core_end = 0;
-                since_core = 0;
-                core_chars = 0;
-                letter_seen = false;
+        } else {
+            let c = char_at(text, i);
+            if c.is_whitespace() {
+                i += c.len_utf8();
+                continue;
             }
-            s.visible += 1;
-            let alpha = c.is_alphabetic();
-            let alnum = alpha || c.is_numeric();
-            if alpha {
-                s.letters += 1;
-                if !letter_seen {
-                    letter_seen = true;
-                    s.capitalised += c.is_uppercase() as usize;
-                }
-            } else if c.is_numeric() {
-                s.digits += 1;
-                if c.is_ascii_digit()
-                    && last[2].is_ascii_digit()
-                    && last[1] == ':'
-                    && last[0].is_ascii_digit()
-                {
-                    s.clock = true;
-                }
-            } else if matches!(c, '|' | '•' | '·' | '/' | '»' | '›') {
-                s.separators += 1;
-            } else if c == ',' {
-                s.comma = true;
-            } else if c == '@' {
-                s.at = true;
-            }
-            if core_start != usize::MAX {
-                since_core += 1;
-            }
-            if alnum {
-                if core_start == usize::MAX {
-                    core_start = i;
-                    since_core = 1;
-                }
-                core_end = i + c.len_utf8();
-                core_chars = since_core;
-            }
-            last = [last[1], last[2], c];
         }
-        if in_word {
-            end_word(&mut s, core_start, core_end, core_chars);
+        // Most words: ASCII, ending within eight bytes.
+        if let Some(w) = short_word(bytes, i) {
+            let (a, b) = w.core.unwrap_or((0, 0));
+            let is_stop = w.core.is_some() && STOP.contains_low_bytes(w.chunk >> (8 * a), b - a);
+            count(b - a, w.core.is_some(), w.capitalised, is_stop);
+            i += w.len;
+            continue;
         }
-        s
+        let (end, ascii) = word_end(text, i);
+        let (core_chars, core, cap) = if ascii {
+            let w = &bytes[i..end];
+            let alnum = |b: &u8| ASCII_ALNUM[*b as usize];
+            let core = w
+                .iter()
+                .position(alnum)
+                .map(|a| (a, w.iter().rposition(alnum).unwrap_or(a) + 1));
+            let cap = w
+                .iter()
+                .find(|b| b.is_ascii_alphabetic())
+                .is_some_and(u8::is_ascii_uppercase);
+            (
+                core.map_or(0, |(a, b)| b - a),
+                core.map(|(a, b)| &w[a..b]),
+                cap,
+            )
+        } else {
+            let w = &text[i..end];
+            let core = w.trim_matches(|c: char| !c.is_alphanumeric());
+            let cap = w
+                .chars()
+                .find(|c| c.is_alphabetic())
+                .is_some_and(|c| c.is_uppercase());
+            (
+                core.chars().count(),
+                (!core.is_empty()).then_some(core.as_bytes()),
+                cap,
+            )
+        };
+        count(core_chars, core.is_some(), cap, core.is_some_and(is_stop));
+        i = end;
     }
+    s.words = words as u32;
+    s.word_chars = word_chars as u32;
+    s.short_words = short_words as u32;
+    s.capitalised = capitalised as u32;
+    s.alnum_words = alnum_words as u32;
+    s.stop = stop as u32;
+    s
 }
 
 #[cfg(test)]
@@ -455,7 +426,10 @@ mod tests {
     use super::*;
 
     fn feats(text: &str) -> Vec<[f64; N_FEATURES]> {
-        let lines: Vec<Line> = text.lines().map(Line::new).collect();
+        let texts: Vec<&str> = text.lines().collect();
+        let mut arena = String::new();
+        let shapes: Vec<Shape> = texts.iter().map(|t| shape(t)).collect();
+        let lines = super::super::page_lines(&texts, &mut arena, Some(&shapes));
         let mut starts = Vec::new();
         let mut at = 0;
         for l in text.split('\n') {
@@ -463,7 +437,7 @@ mod tests {
             at += l.len() + 1;
         }
         let signs = vec![RuleSigns::default(); lines.len()];
-        features(text, &starts, &lines, &signs)
+        features(text, &starts, &lines, &signs, &shapes)
     }
 
     fn get(v: &[f64; N_FEATURES], name: &str) -> f64 {
@@ -499,15 +473,16 @@ mod tests {
         }
         for w in text.split_whitespace() {
             let core = w.trim_matches(|c: char| !c.is_alphanumeric());
-            let n = core.chars().count();
+            let n = core.chars().count() as u32;
             s.words += 1;
             s.word_chars += n;
-            s.short_words += (n <= 3) as usize;
-            s.stop += is_stop(core) as usize;
+            s.short_words += (n <= 3) as u32;
+            s.stop += is_stop(core.as_bytes()) as u32;
+            s.alnum_words += !core.is_empty() as u32;
             s.capitalised += w
                 .chars()
                 .find(|c| c.is_alphabetic())
-                .is_some_and(|c| c.is_uppercase()) as usize;
+                .is_some_and(|c| c.is_uppercase()) as u32;
         }
         s
     }
@@ -521,13 +496,41 @@ mod tests {
             "Follow us @lede | News / Sport » More › www.example.com 1:2 12:345",
             "«Ça va», dit-il — ÉTÉ 2019… 3½ 。中文 测试",
             "...  --  ,, a.b.c THE The the 'the' (the)",
-        ] {
-            let line = Line::new(t);
+            "10:28\u{a0}am x:1 2:3:45 ٣:٤٥ 1:23\t9:99 «Ab» ǅx İx Ⅻ ½",
+            "\u{85}word\u{2003},,\u{3000}THE",
+            "  The\tquick  brown\n\nfox jumps\u{b}over the\u{c}lazy dog, 10,000 times (again)!  x",
+            "Home | News / Sport | Weather » Science › Tech • More · Less // a|b/c 12/05/2024 x",
+            "THE,of (the) And x A1 'tis ABOUT. about... Their! into-the wind  said: 3rd 42 (a) b",
+            "Said",
+            "12345678 abcdefgh ABCDEFGH,",
+            "averyveryverylongwordwithoutspacesé continuing\u{a0}after\u{2003}the spaces\u{3000}x",
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .chain(crate::text::scan::random_texts(2000))
+        {
+            let t = t.as_str();
+            let mut scratch = String::new();
+            let line = Line::new(t, &mut scratch);
             assert_eq!(
-                format!("{:?}", line.shape()),
+                format!("{:?}", shape(t)),
                 format!("{:?}", shape_reference(&line)),
                 "{t:?}"
             );
+        }
+    }
+
+    #[test]
+    fn stop_words_ignore_ascii_case() {
+        // The set itself is tested in `scan` (`word_set_as_a_list`).
+        for s in STOP_WORDS {
+            assert!(
+                is_stop(s.as_bytes()) && is_stop(s.to_uppercase().as_bytes()),
+                "{s}"
+            );
+        }
+        for w in ["thé", "abouts", "wh1ch", "there's", ""] {
+            assert!(!is_stop(w.as_bytes()), "{w}");
         }
     }
 

@@ -24,7 +24,11 @@
 pub mod learned;
 pub mod lines;
 
+use std::cell::Cell;
+
 use rustc_hash::FxHashSet as HashSet;
+
+use super::scan::{self, dedup_key};
 
 use super::sentences::{segment, Block};
 use super::tokenize::Span;
@@ -339,6 +343,16 @@ const CAPTION_MARKERS: &[&str] = &[
     "video:",
 ];
 
+/// Whether lowercased `line` contains any of [`CREDIT_MARKERS`] (one Aho-Corasick pass, as
+/// [`has_chrome_phrase`]).
+fn has_credit_marker(line: &str) -> bool {
+    static MATCHER: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+        std::sync::LazyLock::new(|| {
+            aho_corasick::AhoCorasick::new(CREDIT_MARKERS).expect("fixed phrase list builds")
+        });
+    MATCHER.is_match(line)
+}
+
 const CREDIT_MARKERS: &[&str] = &[
     "getty images",
     "ap photo",
@@ -361,82 +375,6 @@ const CREDIT_MARKERS: &[&str] = &[
     "image:",
 ];
 
-fn normalise_lower(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '’' | '‘' | 'ʼ' => '\'',
-            '“' | '”' => '"',
-            c => c,
-        })
-        .flat_map(|c| c.to_lowercase())
-        .collect()
-}
-
-/// Key for duplicate detection: a hash of the lowercase letters and digits with single spaces
-/// between words, and how many letters and digits there were (0 = nothing to compare).
-/// Hashing instead of building the normalised string keeps cleaning allocation-free per
-/// sentence; a 64-bit collision between two sentences of one article is not a practical risk.
-fn dedup_key(s: &str) -> (u64, usize) {
-    use std::hash::Hasher;
-    // Normalise into a stack buffer flushed into the hasher in chunks; ASCII (most news text)
-    // takes a byte path, anything else goes through char lowercasing.
-    const CAP: usize = 256;
-    let mut h = rustc_hash::FxHasher::default();
-    let mut buf = [0u8; CAP + 8];
-    let mut len = 0;
-    let mut n = 0;
-    let mut space = false;
-    let bytes = s.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if len >= CAP {
-            h.write(&buf[..len]);
-            len = 0;
-        }
-        let b = bytes[i];
-        if b < 0x80 {
-            i += 1;
-            if b.is_ascii_alphanumeric() {
-                if space && n > 0 {
-                    buf[len] = b' ';
-                    len += 1;
-                }
-                space = false;
-                n += 1;
-                buf[len] = b.to_ascii_lowercase();
-                len += 1;
-            } else {
-                space = true;
-            }
-            continue;
-        }
-        let c = s[i..].chars().next().expect("char boundary");
-        i += c.len_utf8();
-        if c.is_alphanumeric() {
-            if space && n > 0 {
-                buf[len] = b' ';
-                len += 1;
-            }
-            space = false;
-            n += 1;
-            for l in c.to_lowercase() {
-                let mut tmp = [0u8; 4];
-                let e = l.encode_utf8(&mut tmp).as_bytes();
-                if len + e.len() > buf.len() {
-                    h.write(&buf[..len]);
-                    len = 0;
-                }
-                buf[len..len + e.len()].copy_from_slice(e);
-                len += e.len();
-            }
-        } else {
-            space = true;
-        }
-    }
-    h.write(&buf[..len]);
-    (h.finish(), n)
-}
-
 fn ends_with_terminal(s: &str) -> bool {
     let t = s.trim_end_matches(['"', '\'', '”', '’', ')', ']']);
     t.ends_with(['.', '!', '?', '…', ':', ';'])
@@ -444,49 +382,61 @@ fn ends_with_terminal(s: &str) -> bool {
 
 struct Line<'a> {
     text: &'a str,
-    lower: String,
-    /// Words with a letter or digit, at most `LONG_LINE + 1` of them: every rule that looks at
-    /// words applies to lines of at most `LONG_LINE` words, so counting further is wasted.
-    words: Vec<&'a str>,
+    /// The text lowercased, quotes made straight (see [`scan::push_lower`]); empty for lines of
+    /// more than `LONG_LINE` words: only short lines can be chrome (see `classify_block`).
+    lower: &'a str,
+    /// Words with a letter or digit, counted up to `LONG_LINE + 1`: every rule that looks at
+    /// words applies to lines of at most `LONG_LINE` words.
+    n: usize,
     /// All words with a letter or digit.
     n_all: usize,
     terminal: bool,
+    /// Whether `lower` holds a chrome phrase, once asked (the rules and the features ask).
+    chrome: Cell<Option<bool>>,
 }
 
 impl<'a> Line<'a> {
-    fn new(text: &'a str) -> Self {
-        let mut words: Vec<&str> = Vec::new();
-        let mut n_all = 0;
-        for w in text.split_whitespace() {
-            if w.chars().any(|c| c.is_alphanumeric()) {
-                if n_all <= LONG_LINE {
-                    words.push(w);
-                }
-                n_all += 1;
-            }
+    /// One line, lowercased into `scratch`.
+    fn new(text: &'a str, scratch: &'a mut String) -> Self {
+        let n_all = scan::count_words(text);
+        scratch.clear();
+        if n_all <= LONG_LINE {
+            scan::push_lower(text, scratch);
         }
+        Line::with_lower(text, n_all, scratch)
+    }
+
+    fn with_lower(text: &'a str, n_all: usize, lower: &'a str) -> Self {
         Line {
-            n_all,
             text,
-            // Only short lines can be chrome (see `classify_block`): skip the work otherwise.
-            lower: if words.len() <= LONG_LINE {
-                normalise_lower(text)
-            } else {
-                String::new()
-            },
+            lower,
+            n: n_all.min(LONG_LINE + 1),
+            n_all,
             terminal: ends_with_terminal(text),
-            words,
+            chrome: Cell::new(None),
         }
     }
 
     fn n(&self) -> usize {
-        self.words.len()
+        self.n
+    }
+
+    /// Does the (lowercased) line hold a chrome phrase?
+    fn has_chrome_phrase(&self) -> bool {
+        if let Some(v) = self.chrome.get() {
+            return v;
+        }
+        let v = !self.lower.is_empty() && has_chrome_phrase(self.lower);
+        self.chrome.set(Some(v));
+        v
     }
 
     fn capitalised_share(&self) -> f64 {
         let caps = self
-            .words
-            .iter()
+            .text
+            .split_whitespace()
+            .filter(|w| w.chars().any(|c| c.is_alphanumeric()))
+            .take(LONG_LINE + 1)
             .filter(|w| {
                 w.chars()
                     .find(|c| c.is_alphabetic())
@@ -511,6 +461,38 @@ impl<'a> Line<'a> {
             && !self.text.trim_end().ends_with(['.', ':', ';', ','])
             && (!self.terminal || self.text.trim_end().ends_with('?'))
     }
+}
+
+/// The lines of a page, lowercased into one `arena` (no allocation per line). With the lines'
+/// shapes (the line classifier's features need them) the word counts come from those.
+fn page_lines<'a>(
+    texts: &[&'a str],
+    arena: &'a mut String,
+    shapes: Option<&[lines::Shape]>,
+) -> Vec<Line<'a>> {
+    arena.clear();
+    let ends: Vec<(usize, usize)> = texts
+        .iter()
+        .enumerate()
+        .map(|(k, t)| {
+            let n_all = shapes.map_or_else(|| scan::count_words(t), |s| s[k].alnum_words as usize);
+            if n_all <= LONG_LINE {
+                scan::push_lower(t, arena);
+            }
+            (n_all, arena.len())
+        })
+        .collect();
+    let arena: &'a String = arena;
+    let mut start = 0;
+    texts
+        .iter()
+        .zip(ends)
+        .map(|(t, (n_all, end))| {
+            let line = Line::with_lower(t, n_all, &arena[start..end]);
+            start = end;
+            line
+        })
+        .collect()
 }
 
 fn first_word(lower: &str) -> &str {
@@ -600,14 +582,17 @@ fn classify_block(line: &Line, first: bool) -> Option<Reason> {
                     .iter()
                     .any(|w| inner.contains(w))
         });
+    // Every caption marker and credit intro ends in ':' (a test holds this), so most lines
+    // skip those searches; the cheap conditions of the credit-marker test go before its search.
+    let colon = lower.contains(':');
     if ends_in_credit
-        || credit_tail(lower)
-        || CAPTION_MARKERS.iter().any(|m| lower.starts_with(m))
+        || (colon && credit_tail(lower))
+        || (colon && CAPTION_MARKERS.iter().any(|m| lower.starts_with(m)))
         || (n <= 40
-            && CREDIT_MARKERS.iter().any(|m| lower.contains(m))
+            && (lower.contains('/') || colon || n <= 6)
+            && has_credit_marker(lower)
             && !lower.contains(" - ")
-            && !lower.contains(" – ")
-            && (lower.contains('/') || lower.contains(':') || n <= 6))
+            && !lower.contains(" – "))
     {
         return Some(Reason::Caption);
     }
@@ -631,7 +616,7 @@ fn classify_block(line: &Line, first: bool) -> Option<Reason> {
     {
         return Some(Reason::Byline);
     }
-    if n <= 30 && has_chrome_phrase(lower) {
+    if n <= 30 && line.has_chrome_phrase() {
         let imperative = IMPERATIVES.contains(&first_word(lower));
         let question = lower.ends_with('?');
         if imperative || question || !line.terminal {
@@ -654,6 +639,25 @@ fn classify_block(line: &Line, first: bool) -> Option<Reason> {
         return Some(Reason::SectionLabel);
     }
     None
+}
+
+/// Could the sentence `st` be a prompt, a credit or a footer: a question, one of `©:/(`, or an
+/// imperative first word (followed by something)? The cheap test before the rules.
+fn shows_signs(st: &str) -> bool {
+    let b = st.as_bytes();
+    // The first word, as the run of ASCII letters and digits it must be to match (every
+    // imperative is ASCII letters; a test holds this).
+    let run = b
+        .iter()
+        .position(|x| !x.is_ascii_alphanumeric())
+        .unwrap_or(b.len());
+    st.ends_with('?')
+        || b.iter().any(|x| matches!(x, b':' | b'/' | b'('))
+        || st.contains('©')
+        || (run < b.len()
+            && IMPERATIVES
+                .iter()
+                .any(|w| w.len() == run && b[..run].eq_ignore_ascii_case(w.as_bytes())))
 }
 
 /// The rules' verdict on each line: block-level chrome rules, then runs of related headlines.
@@ -706,6 +710,7 @@ fn page_features(
     lines: &[Line],
     keys: &[(u64, usize)],
     verdict: &[Option<Reason>],
+    shapes: &[lines::Shape],
 ) -> Vec<[f64; lines::N_FEATURES]> {
     let mut seen: HashSet<u64> = HashSet::default();
     let signs: Vec<lines::RuleSigns> = lines
@@ -715,24 +720,27 @@ fn page_features(
         .map(|((l, &(key, len)), v)| lines::RuleSigns {
             removed: v.is_some(),
             duplicate: len > 0 && !seen.insert(key),
-            chrome_phrase: !l.lower.is_empty() && has_chrome_phrase(&l.lower),
+            chrome_phrase: l.has_chrome_phrase(),
         })
         .collect();
     let starts: Vec<usize> = blocks.iter().map(|b| b.span.start).collect();
-    lines::features(text, &starts, lines, &signs)
+    lines::features(text, &starts, lines, &signs, shapes)
 }
 
 /// The blocks of `text` and the line features of each (for fitting the classifier): exactly
 /// what [`clean_with`] gives the classifier.
 pub fn line_features(text: &str) -> (Vec<Block>, Vec<[f64; lines::N_FEATURES]>) {
     let blocks = segment(text);
-    let lines: Vec<Line> = blocks
+    let texts: Vec<&str> = blocks
         .iter()
-        .map(|b| Line::new(&text[b.span.start..b.span.end]))
+        .map(|b| &text[b.span.start..b.span.end])
         .collect();
+    let shapes: Vec<lines::Shape> = texts.iter().map(|t| lines::shape(t)).collect();
+    let mut arena = String::with_capacity(text.len());
+    let lines = page_lines(&texts, &mut arena, Some(&shapes));
     let verdict = rule_verdicts(&lines);
     let keys: Vec<(u64, usize)> = lines.iter().map(|l| dedup_key(l.text)).collect();
-    let x = page_features(text, &blocks, &lines, &keys, &verdict);
+    let x = page_features(text, &blocks, &lines, &keys, &verdict, &shapes);
     (blocks, x)
 }
 
@@ -747,17 +755,29 @@ pub fn clean(text: &str, title: Option<&str>) -> Cleaned {
 /// Duplicates and the sentence-level rules apply after both.
 pub fn clean_with(text: &str, title: Option<&str>, classifier: Option<&LineClassifier>) -> Cleaned {
     let blocks = segment(text);
-    let lines: Vec<Line> = blocks
+    let texts: Vec<&str> = blocks
         .iter()
-        .map(|b| Line::new(&text[b.span.start..b.span.end]))
+        .map(|b| &text[b.span.start..b.span.end])
         .collect();
+    // The line shapes only if there is a classifier to read them.
+    let shapes: Vec<lines::Shape> = match classifier {
+        Some(_) => texts.iter().map(|t| lines::shape(t)).collect(),
+        None => Vec::new(),
+    };
+    let mut arena = String::with_capacity(text.len());
+    let lines = page_lines(&texts, &mut arena, classifier.map(|_| &shapes[..]));
     let mut verdict = rule_verdicts(&lines);
     // Each line's duplicate key, computed once for the classifier's features and the
-    // duplicate-block rule below.
-    let keys: Vec<(u64, usize)> = lines.iter().map(|l| dedup_key(l.text)).collect();
+    // duplicate-block rule below, and in the same pass each sentence's (for the
+    // duplicate-sentence rule; `sentence_keys` follows the blocks' sentences in order).
+    let mut sentence_keys = Vec::with_capacity(blocks.iter().map(|b| b.sentences.len()).sum());
+    let keys: Vec<(u64, usize)> = blocks
+        .iter()
+        .map(|b| scan::dedup_keys(text, &b.sentences, &mut sentence_keys))
+        .collect();
     // The classifier removes lines the rules kept (reason "chrome").
     if let Some(c) = classifier {
-        let x = page_features(text, &blocks, &lines, &keys, &verdict);
+        let x = page_features(text, &blocks, &lines, &keys, &verdict, &shapes);
         for (v, keep) in verdict.iter_mut().zip(c.keep(&x)) {
             if v.is_none() && !keep {
                 *v = Some(Reason::Chrome);
@@ -769,6 +789,7 @@ pub fn clean_with(text: &str, title: Option<&str>, classifier: Option<&LineClass
     let mut kept = Vec::new();
     let mut seen_blocks: HashSet<u64> = HashSet::default();
     let mut seen_sentences: HashSet<u64> = HashSet::default();
+    let mut scratch = String::new();
     if let Some(t) = title {
         let (k, n) = dedup_key(t);
         if n > 0 {
@@ -776,7 +797,11 @@ pub fn clean_with(text: &str, title: Option<&str>, classifier: Option<&LineClass
             seen_sentences.insert(k);
         }
     }
+    let mut first_sentence = 0;
     for ((block, &(key, len)), v) in blocks.into_iter().zip(&keys).zip(verdict) {
+        let n_sentences = block.sentences.len();
+        let block_sentence_keys = &sentence_keys[first_sentence..first_sentence + n_sentences];
+        first_sentence += n_sentences;
         if let Some(reason) = v {
             removed.push(Removed {
                 span: block.span,
@@ -792,9 +817,8 @@ pub fn clean_with(text: &str, title: Option<&str>, classifier: Option<&LineClass
             continue;
         }
         let mut sentences = Vec::with_capacity(block.sentences.len());
-        for s in &block.sentences {
+        for (s, &(key, len)) in block.sentences.iter().zip(block_sentence_keys) {
             let st = &text[s.start..s.end];
-            let (key, len) = dedup_key(st);
             // Short sentences ("Yes.", "No.") may legitimately repeat.
             if len >= 16 && !seen_sentences.insert(key) {
                 removed.push(Removed {
@@ -805,15 +829,8 @@ pub fn clean_with(text: &str, title: Option<&str>, classifier: Option<&LineClass
             }
             // Inside a paragraph only clear prompts (an imperative or a question) and credit or
             // footer lines count; most sentences show none of their signs, so skip them cheaply.
-            let signs = st.ends_with('?')
-                || st.contains(['©', ':', '/', '('])
-                || IMPERATIVES.iter().any(|w| {
-                    st.len() > w.len()
-                        && st.as_bytes()[..w.len()].eq_ignore_ascii_case(w.as_bytes())
-                        && !st.as_bytes()[w.len()].is_ascii_alphanumeric()
-                });
-            if block.sentences.len() > 1 && signs {
-                let sl = Line::new(st);
+            if block.sentences.len() > 1 && shows_signs(st) {
+                let sl = Line::new(st, &mut scratch);
                 let lower = sl.lower.trim();
                 let prompt = IMPERATIVES.contains(&first_word(lower)) || lower.ends_with('?');
                 if let Some(reason) = classify_block(&sl, false)
@@ -879,6 +896,49 @@ mod tests {
                 format!("{body}\n{chrome}\nMore details came later in the day, officials said.");
             let got = reasons(&text);
             assert_eq!(got, vec![(*chrome, *want)], "chrome {chrome:?}");
+        }
+    }
+
+    #[test]
+    fn caption_markers_and_credit_intros_end_in_a_colon() {
+        // `classify_block` skips their searches on lines without one.
+        assert!(CAPTION_MARKERS
+            .iter()
+            .chain(CREDIT_INTROS)
+            .all(|m| m.ends_with(':')));
+    }
+
+    #[test]
+    fn signs_of_a_sentence_as_defined() {
+        // `shows_signs` looks for an imperative as a run of ASCII letters.
+        assert!(IMPERATIVES
+            .iter()
+            .all(|w| w.bytes().all(|b| b.is_ascii_lowercase())));
+        let reference = |st: &str| {
+            st.ends_with('?')
+                || st.contains(['©', ':', '/', '('])
+                || IMPERATIVES.iter().any(|w| {
+                    st.len() > w.len()
+                        && st.as_bytes()[..w.len()].eq_ignore_ascii_case(w.as_bytes())
+                        && !st.as_bytes()[w.len()].is_ascii_alphanumeric()
+                })
+        };
+        for st in [
+            "Sign up now.",
+            "Signature deal.",
+            "SIGN",
+            "Sign",
+            "Signé ici.",
+            "Read: more",
+            "He said (again).",
+            "© Ltd",
+            "Why?",
+            "Back2back wins.",
+            "Tell-tale signs.",
+            "",
+            "Visit.",
+        ] {
+            assert_eq!(shows_signs(st), reference(st), "{st:?}");
         }
     }
 
