@@ -284,13 +284,7 @@ fn model_card(recipe: &Recipe, trained: &train::Trained, command: &str) -> Strin
             }
         }
         for d in &h.data {
-            s += &format!(
-                "- Data: `{}` ({} bytes, sha256 {}, {} rows used)\n",
-                d.path,
-                d.bytes,
-                &d.sha256[..16],
-                d.rows_used
-            );
+            s += &data_line(d, "rows");
         }
         if let Some(ev) = trained.evaluations.get(&h.name) {
             s += &format!(
@@ -303,6 +297,17 @@ fn model_card(recipe: &Recipe, trained: &train::Trained, command: &str) -> Strin
     }
     s += &summary_card(m.summary_scorer.as_ref());
     s
+}
+
+/// One training file of the model card: path, size, hash prefix and how many `unit` it gave.
+fn data_line(d: &lede::model::DataFile, unit: &str) -> String {
+    format!(
+        "- Data: `{}` ({} bytes, sha256 {}, {} {unit} used)\n",
+        d.path,
+        d.bytes,
+        &d.sha256[..16],
+        d.rows_used
+    )
 }
 
 fn summary_card(c: Option<&lede::model::ComponentMeta>) -> String {
@@ -324,13 +329,7 @@ fn summary_card(c: Option<&lede::model::ComponentMeta>) -> String {
         m("oracle_sentences"),
     );
     for d in &c.data {
-        s += &format!(
-            "- Data: `{}` ({} bytes, sha256 {}, {} articles used)\n",
-            d.path,
-            d.bytes,
-            &d.sha256[..16],
-            d.rows_used
-        );
+        s += &data_line(d, "articles");
     }
     s
 }
