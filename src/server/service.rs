@@ -37,6 +37,12 @@ fn request_id<T>(r: &Request<T>) -> String {
         .unwrap_or_else(|| format!("s{}", REQUEST_SEQ.fetch_add(1, Ordering::Relaxed)))
 }
 
+/// What a call's span and log line take from its metadata: the request id and the caller's
+/// trace context (see [`trace::parent`]).
+fn call_context<T>(r: &Request<T>) -> (String, opentelemetry::Context) {
+    (request_id(r), trace::parent(r.metadata()))
+}
+
 impl Service {
     pub fn new(state: Arc<State>) -> Self {
         Service { state }
@@ -133,8 +139,7 @@ impl Analyzer for Service {
         &self,
         request: Request<proto::ClassifyRequest>,
     ) -> Result<Response<proto::ClassifyResponse>, Status> {
-        let id = request_id(&request);
-        let parent = trace::parent(request.metadata());
+        let (id, parent) = call_context(&request);
         let r = request.into_inner();
         let bytes = r.text.len() + r.title.len() + r.html.len();
         self.unary("Classify", id, parent, bytes, async {
@@ -149,8 +154,7 @@ impl Analyzer for Service {
         &self,
         request: Request<proto::SummarizeRequest>,
     ) -> Result<Response<proto::SummarizeResponse>, Status> {
-        let id = request_id(&request);
-        let parent = trace::parent(request.metadata());
+        let (id, parent) = call_context(&request);
         let r = request.into_inner();
         let bytes = r.text.len() + r.title.len() + r.html.len();
         self.unary("Summarize", id, parent, bytes, async {
@@ -170,8 +174,7 @@ impl Analyzer for Service {
         &self,
         request: Request<proto::AnalyzeRequest>,
     ) -> Result<Response<proto::AnalyzeResponse>, Status> {
-        let id = request_id(&request);
-        let parent = trace::parent(request.metadata());
+        let (id, parent) = call_context(&request);
         let r = request.into_inner();
         let bytes = r.text.len() + r.title.len() + r.html.len();
         self.unary("Analyze", id, parent, bytes, async {
@@ -188,8 +191,7 @@ impl Analyzer for Service {
         &self,
         request: Request<Streaming<proto::AnalyzeRequest>>,
     ) -> Result<Response<Self::AnalyzeStreamStream>, Status> {
-        let id = request_id(&request);
-        let parent = trace::parent(request.metadata());
+        let (id, parent) = call_context(&request);
         if self.state.model().is_none() {
             return Err(ServiceError::NoModel.into());
         }
@@ -264,8 +266,7 @@ impl Analyzer for Service {
         &self,
         request: Request<proto::GetModelInfoRequest>,
     ) -> Result<Response<proto::ModelInfo>, Status> {
-        let id = request_id(&request);
-        let parent = trace::parent(request.metadata());
+        let (id, parent) = call_context(&request);
         self.unary("GetModelInfo", id, parent, 0, async {
             let name = convert::model_info_request(request.into_inner())?;
             let entry = self.state.models().find(&name)?;
@@ -279,8 +280,7 @@ impl Analyzer for Service {
         &self,
         request: Request<proto::ListModelsRequest>,
     ) -> Result<Response<proto::ListModelsResponse>, Status> {
-        let id = request_id(&request);
-        let parent = trace::parent(request.metadata());
+        let (id, parent) = call_context(&request);
         self.unary("ListModels", id, parent, 0, async {
             let proto::ListModelsRequest {} = request.into_inner();
             // Before the default is loaded the service is not ready, as for every other call.
