@@ -318,7 +318,7 @@ impl Metrics {
         let bytes_family = Family::<MethodLabels, Counter>::default();
         registry.register_with_unit(
             "lede_input",
-            "Bytes of title and text received, by method",
+            "Bytes of title and text (or HTML) received, by method",
             Unit::Bytes,
             bytes_family.clone(),
         );

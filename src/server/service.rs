@@ -222,7 +222,10 @@ impl Analyzer for Service {
                         break;
                     }
                     if let Some(m) = &svc.state.metrics {
-                        m.document("AnalyzeStream", item.text.len() + item.title.len());
+                        m.document(
+                            "AnalyzeStream",
+                            item.text.len() + item.title.len() + item.html.len(),
+                        );
                     }
                     let item_id = item.id.clone();
                     let out = match DocRequest::from_analyze(item, svc.limits()) {
