@@ -85,3 +85,91 @@ fn bad_input_fails_with_file_and_line() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("nothing to train"));
 }
+
+/// A recipe whose topic head blends a multinomial and a complement head over two sources, the
+/// blend chosen by the transfer-aware cross-validation (issue #12's default topic head).
+fn blend_recipe(dir: &std::path::Path, cv_folds: u32) -> std::path::PathBuf {
+    // The fixture's rows, alternately into two "publishers".
+    let rows = std::fs::read_to_string(util::fixture("tiny_topics.jsonl")).unwrap();
+    let (mut a, mut b) = (String::new(), String::new());
+    for (i, line) in rows.lines().enumerate() {
+        let part = if i % 2 == 0 { &mut a } else { &mut b };
+        part.push_str(line);
+        part.push('\n');
+    }
+    std::fs::write(dir.join("a.jsonl"), a).unwrap();
+    std::fs::write(dir.join("b.jsonl"), b).unwrap();
+    let recipe = serde_json::json!({
+        "name": "blend",
+        "heads": [{
+            "name": "topic",
+            "data": dir.join("a.jsonl"),
+            "fields": {"text": "text", "title": "title", "label": "topic", "split": "split"},
+            "extra_data": [{"data": dir.join("b.jsonl"), "name": "b"}],
+            "nb": {"kind": "complement", "alpha": 0.3, "fit_prior": true},
+            "nb_grid": [{"kind": "multinomial", "fit_prior": false}, {"kind": "complement"}],
+            "alpha_grid": [0.1, 1.0],
+            "blend_share_grid": [0.0, 0.5, 1.0],
+            "cv_metric": "source-and-transfer-accuracy",
+            "cv_folds": cv_folds,
+            "min_examples": 2
+        }]
+    });
+    let path = dir.join("recipe.json");
+    std::fs::write(&path, recipe.to_string()).unwrap();
+    path
+}
+
+/// lede-train on [`blend_recipe`] into `dir/m`: its output and the model directory.
+fn train_blend(dir: &std::path::Path, cv_folds: u32) -> (std::process::Output, std::path::PathBuf) {
+    let recipe = blend_recipe(dir, cv_folds);
+    let out = dir.join("m");
+    let o = train(&[
+        "--recipe",
+        recipe.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    (o, out)
+}
+
+#[test]
+fn a_blended_topic_head_trains_records_its_mix_and_classifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let (o, out) = train_blend(dir.path(), 3);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    let meta = lede::model::read_meta(&out.join("model.lede")).unwrap();
+    let head = &meta.heads[0];
+    let blend = head.blend.as_ref().expect("the head records its blend");
+    assert_eq!(head.nb.kind, lede::classify::NbKind::Multinomial);
+    assert!(!head.nb.fit_prior);
+    assert_eq!(blend.second.kind, lede::classify::NbKind::Complement);
+    assert!([0.0, 0.5, 1.0].contains(&blend.share), "{blend:?}");
+    assert!(blend.nb_temperature > 0.0 && blend.second_temperature > 0.0);
+    let card = std::fs::read_to_string(out.join("MODEL_CARD.md")).unwrap();
+    assert!(
+        card.contains("Blended with a second naive Bayes head"),
+        "{card}"
+    );
+    let model = lede::model::Model::load(&out).unwrap();
+    let opts = lede::model::AnalyzeOptions {
+        top_k: 1,
+        ..Default::default()
+    };
+    let a = model.analyze(
+        "Cup final",
+        "The striker scored twice as the club won the league match.",
+        &opts,
+    );
+    assert_eq!(a.heads[0].labels[0].label, "sport", "{:?}", a.heads[0]);
+}
+
+#[test]
+fn a_blend_without_cross_validation_is_a_recipe_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (o, _) = train_blend(dir.path(), 0);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("blend_share_grid needs cv_folds > 1"), "{err}");
+}

@@ -140,6 +140,8 @@ fn recipe_from_flags(a: &Args) -> Result<Recipe> {
         extra_data: Vec::new(),
         source_weight_grid: Vec::new(),
         cv_metric: Default::default(),
+        nb_grid: Vec::new(),
+        blend_share_grid: Vec::new(),
         calibrate: true,
         weight: 1.0,
         source_name: None,
@@ -230,6 +232,27 @@ fn model_card(recipe: &Recipe, trained: &train::Trained, command: &str) -> Strin
             h.nb.fit_prior,
             h.training_rows
         );
+        if let Some(b) = &h.blend {
+            s += &format!(
+                "- Blended with a second naive Bayes head: {:?}, alpha {}, fitted priors {}. The head is `{} * jll_first / {:.4} + {} * jll_second / {:.4}`: each head's log-posterior at its own out-of-fold softmax temperature, mixed with the first's share {} (chosen by the cross-validation below from {:?}). Source weights: first {:?}, second {:?}\n",
+                b.second.kind,
+                b.second.alpha,
+                b.second.fit_prior,
+                b.share,
+                b.nb_temperature,
+                1.0 - b.share,
+                b.second_temperature,
+                b.share,
+                recipe
+                    .heads
+                    .iter()
+                    .find(|r| r.name == h.name)
+                    .map(|r| r.blend_share_grid.clone())
+                    .unwrap_or_default(),
+                b.nb_source_weights,
+                b.second_source_weights
+            );
+        }
         if let Some(hr) = recipe.heads.iter().find(|r| r.name == h.name) {
             s += &format!("- Multi-label rows: {:?}\n", hr.multi_label);
             if hr.cv_folds > 1 {
@@ -242,8 +265,13 @@ fn model_card(recipe: &Recipe, trained: &train::Trained, command: &str) -> Strin
                         hr.source_weight_grid.len()
                     )
                 };
+                let variants = if hr.nb_grid.is_empty() {
+                    String::new()
+                } else {
+                    format!(", the naive Bayes variant from {:?}", hr.nb_grid)
+                };
                 s += &format!(
-                    "- Alpha chosen by {}-fold cross-validation on the training rows from {:?}{weights}, maximising {:?} (macro-F1 {:.4}, accuracy {:.4}; each source's rows scored over that source's labels)\n",
+                    "- Alpha chosen by {}-fold cross-validation on the training rows from {:?}{variants}{weights}, maximising {:?} (macro-F1 {:.4}, accuracy {:.4}; each source's rows scored over that source's labels)\n",
                     hr.cv_folds,
                     hr.alpha_grid,
                     hr.cv_metric,

@@ -340,6 +340,33 @@ pub struct Scored {
 }
 
 impl NbHead {
+    /// The weighted sum of two heads' joint log-likelihoods, as one head: `wa * jll_a + wb *
+    /// jll_b` for every document (both are linear in the features, so the sum is too, and
+    /// inference costs what one head costs). With `w = share / T` for each head's softmax
+    /// temperature `T`, this is a weighted product of the two heads' calibrated posteriors (a
+    /// "product of experts"): used to combine a multinomial and a complement head, which err
+    /// differently (see `HeadRecipe::blend_share_grid`). The heads must have the same labels and
+    /// features; the result keeps `a`'s kind.
+    pub fn blend(a: &NbHead, wa: f64, b: &NbHead, wb: f64) -> Result<NbHead, ClassifyError> {
+        if a.labels != b.labels || a.weights.len() != b.weights.len() {
+            return Err(ClassifyError::InvalidParam(
+                "blended heads must have the same labels and features".into(),
+            ));
+        }
+        let mix = |x: &[f32], y: &[f32]| -> Vec<f32> {
+            x.iter()
+                .zip(y)
+                .map(|(&p, &q)| (wa * p as f64 + wb * q as f64) as f32)
+                .collect()
+        };
+        Ok(NbHead {
+            labels: a.labels.clone(),
+            kind: a.kind,
+            log_prior: mix(&a.log_prior, &b.log_prior),
+            weights: mix(&a.weights, &b.weights),
+        })
+    }
+
     pub fn n_classes(&self) -> usize {
         self.labels.len()
     }
@@ -500,6 +527,44 @@ mod tests {
             indices: pairs.iter().map(|p| p.0).collect(),
             values: pairs.iter().map(|p| p.1).collect(),
         }
+    }
+
+    #[test]
+    fn a_blend_scores_the_weighted_sum_of_both_heads() {
+        let mut stats = NbStats::new(vec!["a".into(), "b".into()], 3);
+        stats.add(0, &sv(&[(0, 1.0), (1, 0.5)]), 1.0);
+        stats.add(1, &sv(&[(1, 0.2), (2, 1.0)]), 1.0);
+        stats.add(1, &sv(&[(2, 0.7)]), 1.0);
+        let m = stats
+            .fit_direct(
+                &NbParams {
+                    kind: NbKind::Multinomial,
+                    alpha: 0.1,
+                    fit_prior: false,
+                },
+                1,
+            )
+            .unwrap();
+        let c = stats
+            .fit_direct(
+                &NbParams {
+                    kind: NbKind::Complement,
+                    alpha: 0.3,
+                    fit_prior: true,
+                },
+                1,
+            )
+            .unwrap();
+        let blend = NbHead::blend(&m, 0.7, &c, 0.2).unwrap();
+        let x = sv(&[(0, 0.6), (2, 0.8)]);
+        for ((b, jm), jc) in blend.jll(&x).iter().zip(m.jll(&x)).zip(c.jll(&x)) {
+            assert_abs_diff_eq!(*b, 0.7 * jm + 0.2 * jc, epsilon = 1e-5);
+        }
+        let mut other = NbStats::new(vec!["a".into(), "c".into()], 3);
+        other.add(0, &sv(&[(0, 1.0)]), 1.0);
+        other.add(1, &sv(&[(1, 1.0)]), 1.0);
+        let o = other.fit_direct(&NbParams::default(), 1).unwrap();
+        assert!(NbHead::blend(&m, 0.5, &o, 0.5).is_err());
     }
 
     #[test]

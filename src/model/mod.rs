@@ -76,11 +76,31 @@ pub struct HeadMeta {
     pub labels: Vec<String>,
     pub tfidf: crate::features::TfidfConfig,
     pub nb: NbParams,
+    /// When the head blends two naive Bayes heads (`nb` is then the first): the second and
+    /// the mix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blend: Option<BlendMeta>,
     pub vocabulary_size: usize,
     pub training_rows: u64,
     /// Evaluation on held-out rows (accuracy, macro_f1, ...), empty if none were held out.
     pub metrics: BTreeMap<String, f64>,
     pub data: Vec<DataFile>,
+}
+
+/// How a blended head was made: `share * jll_nb / nb_temperature + (1 - share) * jll_second /
+/// second_temperature`, one linear head.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BlendMeta {
+    /// The second head's parameters.
+    pub second: NbParams,
+    /// The first head's (`nb`) share of the mix, in [0, 1].
+    pub share: f64,
+    /// Softmax temperatures of the two heads on their out-of-fold predictions.
+    pub nb_temperature: f64,
+    pub second_temperature: f64,
+    /// Source weights of each head, in the order of the head's data files.
+    pub nb_source_weights: Vec<f64>,
+    pub second_source_weights: Vec<f64>,
 }
 
 /// Everything about a model except the weights.

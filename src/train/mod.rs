@@ -136,6 +136,18 @@ pub struct HeadRecipe {
     /// What cross-validation maximises. Default macro-F1 (then accuracy).
     #[serde(default)]
     pub cv_metric: CvMetric,
+    /// Naive Bayes variants (kind and prior) tried by cross-validation together with alpha and
+    /// the source weights. Empty = `nb`'s own.
+    #[serde(default)]
+    pub nb_grid: Vec<NbVariant>,
+    /// Non-empty: the head is a **blend** of a multinomial and a complement head (the one of
+    /// each kind in `nb_grid`, each with its alpha and source weights chosen by cross-validation
+    /// as above), their calibrated log-posteriors mixed with the multinomial's share taken from
+    /// this grid by the same metric on out-of-fold predictions. The two err differently: the
+    /// multinomial with uniform priors transfers better to a publisher it never saw, the
+    /// complement fits the skewed desks of the ones it did. Needs `cv_folds` > 1.
+    #[serde(default)]
+    pub blend_share_grid: Vec<f64>,
     /// Fit a softmax temperature on out-of-fold predictions (needs `cv_folds` > 1), so that
     /// probabilities are calibrated. Default true.
     #[serde(default = "default_true")]
@@ -177,6 +189,22 @@ pub enum CvMetric {
     /// The mean over sources of each source's accuracy (every publisher counts the same,
     /// whatever its size), then accuracy.
     SourceMeanAccuracy,
+    /// The mean of two figures, then accuracy: the source-mean accuracy above (publishers the
+    /// model was trained on), and the **transfer accuracy** (publishers it has never seen): the
+    /// mean over sources of the accuracy on that source's training rows of a head fitted on the
+    /// other sources alone, over the labels both have. A configuration that only fits the
+    /// training publishers' habits (their label priors, their phrasing) scores well on the
+    /// first and badly on the second. Needs two sources or more (else as source-mean-accuracy).
+    SourceAndTransferAccuracy,
+}
+
+/// A naive Bayes variant for [`HeadRecipe::nb_grid`]: `nb` without alpha.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NbVariant {
+    pub kind: crate::classify::NbKind,
+    /// Class priors from the training counts (multinomial only); false = uniform.
+    #[serde(default = "default_true")]
+    pub fit_prior: bool,
 }
 
 fn default_true() -> bool {
