@@ -268,7 +268,8 @@ fn model_card(recipe: &Recipe, trained: &train::Trained, command: &str) -> Strin
                 let variants = if hr.nb_grid.is_empty() {
                     String::new()
                 } else {
-                    format!(", the naive Bayes variant from {:?}", hr.nb_grid)
+                    let names: Vec<String> = hr.nb_grid.iter().map(|v| v.to_string()).collect();
+                    format!(", the naive Bayes variant from [{}]", names.join(", "))
                 };
                 s += &format!(
                     "- Alpha chosen by {}-fold cross-validation on the training rows from {:?}{variants}{weights}, maximising {:?} (macro-F1 {:.4}, accuracy {:.4}; each source's rows scored over that source's labels)\n",

@@ -198,6 +198,18 @@ pub enum CvMetric {
     SourceAndTransferAccuracy,
 }
 
+impl std::fmt::Display for NbVariant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.kind, self.fit_prior) {
+            (crate::classify::NbKind::Complement, _) => f.write_str("complement"),
+            (crate::classify::NbKind::Multinomial, true) => f.write_str("multinomial"),
+            (crate::classify::NbKind::Multinomial, false) => {
+                f.write_str("multinomial with uniform priors")
+            }
+        }
+    }
+}
+
 /// A naive Bayes variant for [`HeadRecipe::nb_grid`]: `nb` without alpha.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NbVariant {
