@@ -35,6 +35,8 @@ fn main() -> anyhow::Result<()> {
     );
     let mut meta = model.meta.clone();
     meta.summary_scorer = Some(component);
+    // `lede-eval summarize --cv-folds` refits the folds from the bundle's recipe.
+    meta.recipe["summary"] = serde_json::to_value(&recipe)?;
     let mut extras = model.extras.clone();
     extras.scorer = Some(scorer);
     let refit = Model::with_extras(meta, model.heads.clone(), extras);
