@@ -12,6 +12,7 @@ pub mod cleaner;
 pub mod data;
 pub mod eval;
 mod head;
+mod select;
 pub mod summary;
 
 use std::collections::BTreeMap;
