@@ -219,6 +219,7 @@ fn model_card(recipe: &Recipe, trained: &train::Trained, command: &str) -> Strin
     );
     s += "Quality on the test splits, with peers, comes from `bench/eval.sh` (see README \"Quality\").\n\n";
     for h in &m.heads {
+        let recipe_head = recipe.heads.iter().find(|r| r.name == h.name);
         s += &format!("## Head `{}`\n\n", h.name);
         s += &format!(
             "- Labels: {}\n- Vocabulary: {} features (TF-IDF: sublinear tf {}, min_df {}, bigrams {})\n- Naive Bayes: {:?}, alpha {}, fitted priors {}\n- Training rows: {}\n",
@@ -243,17 +244,14 @@ fn model_card(recipe: &Recipe, trained: &train::Trained, command: &str) -> Strin
                 1.0 - b.share,
                 b.second_temperature,
                 b.share,
-                recipe
-                    .heads
-                    .iter()
-                    .find(|r| r.name == h.name)
+                recipe_head
                     .map(|r| r.blend_share_grid.clone())
                     .unwrap_or_default(),
                 b.nb_source_weights,
                 b.second_source_weights
             );
         }
-        if let Some(hr) = recipe.heads.iter().find(|r| r.name == h.name) {
+        if let Some(hr) = recipe_head {
             s += &format!("- Multi-label rows: {:?}\n", hr.multi_label);
             if hr.cv_folds > 1 {
                 let weights = if hr.source_weight_grid.is_empty() {

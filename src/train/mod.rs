@@ -178,6 +178,52 @@ pub struct SourceRecipe {
     pub name: Option<String>,
 }
 
+impl HeadRecipe {
+    /// The variant of `nb_grid` of this kind (the blend's two heads).
+    pub(crate) fn variant_of(&self, kind: crate::classify::NbKind) -> Option<NbVariant> {
+        self.nb_grid.iter().copied().find(|v| v.kind == kind)
+    }
+
+    /// A blend (`blend_share_grid`) needs cross-validation, shares in [0, 1], and one
+    /// multinomial and one complement variant in `nb_grid`.
+    fn check_blend(&self) -> Result<(), TrainError> {
+        use crate::classify::NbKind;
+        if self.blend_share_grid.is_empty() {
+            return Ok(());
+        }
+        let fail = |what: String| Err(TrainError::Recipe(format!("head {:?}: {what}", self.name)));
+        if self.cv_folds < 2 {
+            return fail("blend_share_grid needs cv_folds > 1".into());
+        }
+        if let Some(share) = self
+            .blend_share_grid
+            .iter()
+            .find(|s| !(0.0..=1.0).contains(*s))
+        {
+            return fail(format!("blend shares must be in [0, 1], got {share}"));
+        }
+        if self.variant_of(NbKind::Multinomial).is_none()
+            || self.variant_of(NbKind::Complement).is_none()
+        {
+            return fail(
+                "blend_share_grid needs one multinomial and one complement variant in nb_grid"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Maps a classifier error of head `head` into a training error.
+pub(crate) fn classify_err(
+    head: &str,
+) -> impl Fn(crate::classify::ClassifyError) -> TrainError + Copy + '_ {
+    move |error| TrainError::Classify {
+        head: head.to_owned(),
+        error,
+    }
+}
+
 /// The figure cross-validation maximises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
@@ -316,16 +362,14 @@ impl Recipe {
                 head: h.name.clone(),
                 error,
             })?;
-            h.nb.check().map_err(|error| TrainError::Classify {
-                head: h.name.clone(),
-                error,
-            })?;
+            h.nb.check().map_err(classify_err(&h.name))?;
             if !(0.0..1.0).contains(&h.holdout) {
                 return Err(TrainError::Recipe(format!(
                     "head {:?}: holdout must be in [0, 1)",
                     h.name
                 )));
             }
+            h.check_blend()?;
         }
         if let Some(c) = &self.cleaner {
             c.check()?;

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{CvMetric, Evaluation, HeadRecipe, NbVariant, TrainError};
+use super::{classify_err, CvMetric, Evaluation, HeadRecipe, NbVariant, TrainError};
 use crate::classify::{argmax_among, fit_temperature, NbHead, NbKind, NbParams, NbStats};
 use crate::features::SparseVec;
 use crate::model::BlendMeta;
@@ -97,8 +97,6 @@ pub(super) struct Blend {
     first_temperature: f64,
     second_temperature: f64,
     share: f64,
-    /// Out-of-fold joint log-likelihoods of the blend, for its own temperature.
-    oof: OutOfFold,
 }
 
 impl Blend {
@@ -106,6 +104,12 @@ impl Blend {
     fn coefficients(share: f64, t1: f64, t2: f64) -> (f64, f64) {
         (share / t1, (1.0 - share) / t2)
     }
+}
+
+/// `w1 * a + w2 * b`, element by element: two heads' joint log-likelihoods mixed as
+/// [`NbHead::blend`] mixes their weights.
+fn mix(a: &[f64], w1: f64, b: &[f64], w2: f64) -> Vec<f64> {
+    a.iter().zip(b).map(|(x, y)| w1 * x + w2 * y).collect()
 }
 
 /// Out-of-fold predictions of every single-label training document.
@@ -178,10 +182,7 @@ impl Cv<'_> {
             .unzip();
         combine(&parts, &w, base)
             .fit_direct(params, 0)
-            .map_err(|error| TrainError::Classify {
-                head: h.name.clone(),
-                error,
-            })
+            .map_err(classify_err(&h.name))
     }
 
     /// Accuracy on each source's training rows of a head fitted on the other sources alone (`fit`
@@ -204,7 +205,7 @@ impl Cv<'_> {
             return Ok(Vec::new());
         }
         let mut out = Vec::with_capacity(n);
-        for (held, own) in allowed.iter().enumerate().take(n) {
+        for (held, own) in allowed.iter().enumerate() {
             let shared: Vec<usize> = own
                 .iter()
                 .copied()
@@ -265,12 +266,7 @@ impl Cv<'_> {
                 let mut ev = Evaluation::new(labels.to_vec());
                 let mut per_source: Vec<(u64, u64)> = vec![(0, 0); allowed.len()];
                 for (f, part) in train_parts.iter().enumerate() {
-                    let head = part
-                        .fit_direct(&p, 1)
-                        .map_err(|error| TrainError::Classify {
-                            head: h.name.clone(),
-                            error,
-                        })?;
+                    let head = part.fit_direct(&p, 1).map_err(classify_err(&h.name))?;
                     for d in counts.docs.iter().filter(|d| d.fold == f) {
                         let top = argmax_among(&head.jll(&d.x), Some(&allowed[d.source]));
                         ev.add(&labels[top], &d.labels);
@@ -302,29 +298,21 @@ impl Cv<'_> {
         Ok((c, r))
     }
 
-    /// Chooses a blend (see `HeadRecipe::blend_share_grid`): each kind's best configuration by
-    /// cross-validation, each one's temperature on its out-of-fold predictions, then the share by
-    /// the recipe's metric on the out-of-fold predictions of the mix (and, for the transfer metric,
-    /// on heads fitted without each source).
-    fn select_blend(&self, grid: &Grid) -> Result<(Blend, super::eval::Report), TrainError> {
+    /// Chooses a blend (see `HeadRecipe::blend_share_grid`, checked by the recipe): each kind's
+    /// best configuration by cross-validation, each one's temperature on its out-of-fold
+    /// predictions, then the share by the recipe's metric on the out-of-fold predictions of the
+    /// mix (and, for the transfer metric, on heads fitted without each source). Also returns
+    /// the mix's out-of-fold predictions, for its own temperature.
+    fn select_blend(
+        &self,
+        grid: &Grid,
+    ) -> Result<(Blend, super::eval::Report, OutOfFold), TrainError> {
         let Cv {
             h, labels, allowed, ..
         } = *self;
-        let of_kind = |kind: NbKind| {
-            grid.variants
-                .iter()
-                .copied()
-                .find(|v| v.kind == kind)
-                .ok_or_else(|| {
-                    TrainError::Recipe(format!(
-                        "head {:?}: blend_share_grid needs one multinomial and one complement variant in nb_grid",
-                        h.name
-                    ))
-                })
-        };
         let mut parts = Vec::new();
         for kind in [NbKind::Multinomial, NbKind::Complement] {
-            let variants = [of_kind(kind)?];
+            let variants = [h.variant_of(kind).expect("checked by Recipe::check")];
             let (c, _) = self.select(&Grid {
                 variants: &variants,
                 ..*grid
@@ -335,55 +323,66 @@ impl Cv<'_> {
         }
         let (second, oof2, t2) = parts.pop().expect("two heads");
         let (first, oof1, t1) = parts.pop().expect("two heads");
-        let mut best: Option<(f64, super::eval::Report, (f64, f64))> = None;
+        // The two heads without each source (transfer metric), fitted once for every share.
+        let without: Vec<(NbHead, NbHead)> = if h.cv_metric == CvMetric::SourceAndTransferAccuracy {
+            (0..self.counts.per_source.len())
+                .map(|held| {
+                    Ok((
+                        self.fit_without(held, &first.weights, &first.params)?,
+                        self.fit_without(held, &second.weights, &second.params)?,
+                    ))
+                })
+                .collect::<Result<_, TrainError>>()?
+        } else {
+            Vec::new()
+        };
+        // The best share so far: its key, share, report and out-of-fold mix.
+        struct Best {
+            key: (f64, f64),
+            share: f64,
+            report: super::eval::Report,
+            jlls: Vec<Vec<f64>>,
+        }
+        let mut best: Option<Best> = None;
         for &share in &h.blend_share_grid {
-            if !(0.0..=1.0).contains(&share) {
-                return Err(TrainError::Recipe(format!(
-                    "head {:?}: blend shares must be in [0, 1], got {share}",
-                    h.name
-                )));
-            }
             let (w1, w2) = Blend::coefficients(share, t1, t2);
+            let jlls: Vec<Vec<f64>> = oof1
+                .jlls
+                .iter()
+                .zip(&oof2.jlls)
+                .map(|(a, b)| mix(a, w1, b, w2))
+                .collect();
             let mut ev = Evaluation::new(labels.to_vec());
             let mut per_source: Vec<(u64, u64)> = vec![(0, 0); allowed.len()];
-            for i in 0..oof1.truth.len() {
-                let jll: Vec<f64> = oof1.jlls[i]
-                    .iter()
-                    .zip(&oof2.jlls[i])
-                    .map(|(a, b)| w1 * a + w2 * b)
-                    .collect();
-                let src = oof1.source[i];
-                let top = argmax_among(&jll, Some(&allowed[src]));
-                let y = oof1.truth[i];
+            for ((jll, &src), &y) in jlls.iter().zip(&oof1.source).zip(&oof1.truth) {
+                let top = argmax_among(jll, Some(&allowed[src]));
                 ev.add(&labels[top], std::slice::from_ref(&labels[y]));
                 per_source[src].0 += (top == y) as u64;
                 per_source[src].1 += 1;
             }
             let r = ev.report();
             let (key, source_acc, transfer) = self.score(&r, &per_source, |held| {
-                let a = self.fit_without(held, &first.weights, &first.params)?;
-                let b = self.fit_without(held, &second.weights, &second.params)?;
-                NbHead::blend(&a, w1, &b, w2).map_err(|error| TrainError::Classify {
-                    head: h.name.clone(),
-                    error,
-                })
+                let (a, b) = &without[held];
+                NbHead::blend(a, w1, b, w2).map_err(classify_err(&h.name))
             })?;
             tracing::info!(head = %h.name, share, accuracy = r.accuracy, ?source_acc, ?transfer, "blend CV");
-            if best.as_ref().is_none_or(|(_, _, b)| key > *b) {
-                best = Some((share, r, key));
+            if best.as_ref().is_none_or(|b| key > b.key) {
+                best = Some(Best {
+                    key,
+                    share,
+                    report: r,
+                    jlls,
+                });
             }
         }
-        let (share, report, _) = best.ok_or_else(|| {
-            TrainError::Recipe(format!("head {:?}: blend_share_grid is empty", h.name))
-        })?;
-        let (w1, w2) = Blend::coefficients(share, t1, t2);
+        let Best {
+            share,
+            report,
+            jlls,
+            ..
+        } = best.expect("non-empty grid, checked by Recipe::check");
         let oof = OutOfFold {
-            jlls: oof1
-                .jlls
-                .iter()
-                .zip(&oof2.jlls)
-                .map(|(a, b)| a.iter().zip(b).map(|(x, y)| w1 * x + w2 * y).collect())
-                .collect(),
+            jlls,
             truth: oof1.truth,
             source: oof1.source,
         };
@@ -394,9 +393,9 @@ impl Cv<'_> {
                 first_temperature: t1,
                 second_temperature: t2,
                 share,
-                oof,
             },
             report,
+            oof,
         ))
     }
 
@@ -414,10 +413,7 @@ impl Cv<'_> {
         for f in 0..k {
             let head = fold_training(counts, f, &chosen.weights, base)
                 .fit_direct(&chosen.params, 1)
-                .map_err(|error| TrainError::Classify {
-                    head: h.name.clone(),
-                    error,
-                })?;
+                .map_err(classify_err(&h.name))?;
             for d in counts.docs.iter().filter(|d| d.fold == f) {
                 if let [l] = d.labels.as_slice() {
                     if let Some(y) = labels.iter().position(|x| x == l) {
@@ -457,12 +453,6 @@ pub(super) fn choose(cv: &Cv, own_weights: &[f64]) -> Result<Selection, TrainErr
         metrics: BTreeMap::new(),
     };
     if cv.k < 2 {
-        if !h.blend_share_grid.is_empty() {
-            return Err(TrainError::Recipe(format!(
-                "head {:?}: blend_share_grid needs cv_folds > 1",
-                h.name
-            )));
-        }
         return Ok(out);
     }
     for (i, w) in h.source_weight_grid.iter().enumerate() {
@@ -507,9 +497,8 @@ pub(super) fn choose(cv: &Cv, own_weights: &[f64]) -> Result<Selection, TrainErr
         out.chosen = best;
         (report, oof)
     } else {
-        let (mut b, report) = cv.select_blend(&grid)?;
+        let (b, report, oof) = cv.select_blend(&grid)?;
         out.chosen = b.first.clone();
-        let oof = std::mem::take(&mut b.oof);
         out.blend = Some(b);
         (report, Some(oof))
     };
@@ -535,10 +524,7 @@ pub(super) fn fit_chosen(
     per_source: &[NbStats],
     base: &NbStats,
 ) -> Result<(NbHead, Option<BlendMeta>), TrainError> {
-    let classify_err = |error| TrainError::Classify {
-        head: h.name.clone(),
-        error,
-    };
+    let classify_err = classify_err(&h.name);
     let parts: Vec<&NbStats> = per_source.iter().collect();
     let first = combine(&parts, &sel.chosen.weights, base)
         .fit(&sel.chosen.params, h.min_examples)
