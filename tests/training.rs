@@ -122,7 +122,14 @@ fn blend_recipe(dir: &std::path::Path, cv_folds: u32) -> std::path::PathBuf {
 
 /// lede-train on [`blend_recipe`] into `dir/m`: its output and the model directory.
 fn train_blend(dir: &std::path::Path, cv_folds: u32) -> (std::process::Output, std::path::PathBuf) {
-    let recipe = blend_recipe(dir, cv_folds);
+    train_recipe(dir, &blend_recipe(dir, cv_folds))
+}
+
+/// lede-train on `recipe` into `dir/m`: its output and the model directory.
+fn train_recipe(
+    dir: &std::path::Path,
+    recipe: &std::path::Path,
+) -> (std::process::Output, std::path::PathBuf) {
     let out = dir.join("m");
     let o = train(&[
         "--recipe",
@@ -172,4 +179,59 @@ fn a_blend_without_cross_validation_is_a_recipe_error() {
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("blend_share_grid needs cv_folds > 1"), "{err}");
+}
+
+/// [`blend_recipe`] with `min_df_grid` added, trained into `dir/m`.
+fn train_min_df_grid(
+    dir: &std::path::Path,
+    cv_folds: u32,
+    grid: &[u32],
+) -> (std::process::Output, std::path::PathBuf) {
+    std::fs::create_dir_all(dir).unwrap();
+    let path = blend_recipe(dir, cv_folds);
+    let mut recipe: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    // No blend: this is about the vocabulary, and a blend without CV fails its own check first.
+    recipe["heads"][0]["blend_share_grid"] = serde_json::json!([]);
+    recipe["heads"][0]["min_df_grid"] = serde_json::json!(grid);
+    std::fs::write(&path, recipe.to_string()).unwrap();
+    train_recipe(dir, &path)
+}
+
+#[test]
+fn min_df_is_chosen_by_cross_validation_and_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let (o, out) = train_min_df_grid(dir.path(), 3, &[1, 2]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let meta = lede::model::read_meta(&out.join("model.lede")).unwrap();
+    let head = &meta.heads[0];
+    let chosen = head.metrics["min_df"];
+    assert!(chosen == 1.0 || chosen == 2.0, "{chosen}");
+    // The stored analyzer configuration is the chosen one, so serving vectorises as CV did.
+    assert_eq!(f64::from(head.tfidf.min_df), chosen);
+    assert!(head.metrics["cv_score"] > 0.0);
+    // A smaller min_df keeps at least as many terms: the grid really refits the vocabulary.
+    let (o1, out1) = train_min_df_grid(&dir.path().join("one"), 3, &[1]);
+    assert!(
+        o1.status.success(),
+        "{}",
+        String::from_utf8_lossy(&o1.stderr)
+    );
+    let one = lede::model::read_meta(&out1.join("model.lede")).unwrap();
+    assert_eq!(one.heads[0].tfidf.min_df, 1);
+    assert!(one.heads[0].vocabulary_size >= head.vocabulary_size);
+}
+
+#[test]
+fn a_min_df_grid_needs_cross_validation_and_positive_values() {
+    let dir = tempfile::tempdir().unwrap();
+    for (folds, grid) in [(0, vec![1, 2]), (3, vec![0, 2])] {
+        let (o, _) = train_min_df_grid(dir.path(), folds, &grid);
+        assert!(!o.status.success());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("min_df_grid needs cv_folds > 1 and values >= 1"),
+            "{err}"
+        );
+    }
 }

@@ -149,6 +149,13 @@ pub struct HeadRecipe {
     /// complement fits the skewed desks of the ones it did. Needs `cv_folds` > 1.
     #[serde(default)]
     pub blend_share_grid: Vec<f64>,
+    /// Candidate `tfidf.min_df` values (>= 1), chosen by the same cross-validation as the rest:
+    /// the vocabulary and count passes run once per value and the value whose best
+    /// configuration scores highest wins (`tfidf.min_df` itself is then ignored). Rare terms
+    /// help when a publisher's desks hang on names seen once, and hurt when they are noise;
+    /// which holds is a property of the data. Needs `cv_folds` > 1. Empty = `tfidf.min_df`.
+    #[serde(default)]
+    pub min_df_grid: Vec<u32>,
     /// Fit a softmax temperature on out-of-fold predictions (needs `cv_folds` > 1), so that
     /// probabilities are calibrated. Default true.
     #[serde(default = "default_true")]
@@ -370,6 +377,12 @@ impl Recipe {
                 )));
             }
             h.check_blend()?;
+            if !h.min_df_grid.is_empty() && (h.cv_folds < 2 || h.min_df_grid.contains(&0)) {
+                return Err(TrainError::Recipe(format!(
+                    "head {:?}: min_df_grid needs cv_folds > 1 and values >= 1",
+                    h.name
+                )));
+            }
         }
         if let Some(c) = &self.cleaner {
             c.check()?;

@@ -228,7 +228,10 @@ impl Cv<'_> {
 
     /// Tries every configuration of `grid` by k-fold cross-validation; returns the best by the
     /// recipe's metric and its cross-validated report.
-    fn select(&self, grid: &Grid) -> Result<(Candidate, super::eval::Report), TrainError> {
+    fn select(
+        &self,
+        grid: &Grid,
+    ) -> Result<(Candidate, super::eval::Report, (f64, f64)), TrainError> {
         let Cv {
             h,
             labels,
@@ -278,7 +281,7 @@ impl Cv<'_> {
                 let r = ev.report();
                 let (key, source_acc, transfer) =
                     self.score(&r, &per_source, |held| self.fit_without(held, weights, &p))?;
-                tracing::info!(head = %h.name, kind = ?p.kind, fit_prior = p.fit_prior, alpha, ?weights, accuracy = r.accuracy, macro_f1 = r.macro_f1, ?source_acc, ?transfer, "{k}-fold CV");
+                tracing::info!(head = %h.name, kind = ?p.kind, fit_prior = p.fit_prior, alpha, ?weights, cv = key.0, accuracy = r.accuracy, macro_f1 = r.macro_f1, ?source_acc, ?transfer, "{k}-fold CV");
 
                 if best.as_ref().is_none_or(|(_, _, b)| key > *b) {
                     best = Some((
@@ -294,8 +297,7 @@ impl Cv<'_> {
             }
         }
         bar.finish_and_clear();
-        let (c, r, _) = best.expect("non-empty grids");
-        Ok((c, r))
+        Ok(best.expect("non-empty grids"))
     }
 
     /// Chooses a blend (see `HeadRecipe::blend_share_grid`, checked by the recipe): each kind's
@@ -306,14 +308,14 @@ impl Cv<'_> {
     fn select_blend(
         &self,
         grid: &Grid,
-    ) -> Result<(Blend, super::eval::Report, OutOfFold), TrainError> {
+    ) -> Result<(Blend, super::eval::Report, OutOfFold, (f64, f64)), TrainError> {
         let Cv {
             h, labels, allowed, ..
         } = *self;
         let mut parts = Vec::new();
         for kind in [NbKind::Multinomial, NbKind::Complement] {
             let variants = [h.variant_of(kind).expect("checked by Recipe::check")];
-            let (c, _) = self.select(&Grid {
+            let (c, _, _) = self.select(&Grid {
                 variants: &variants,
                 ..*grid
             })?;
@@ -365,7 +367,7 @@ impl Cv<'_> {
                 let (a, b) = &without[held];
                 NbHead::blend(a, w1, b, w2).map_err(classify_err(&h.name))
             })?;
-            tracing::info!(head = %h.name, share, accuracy = r.accuracy, ?source_acc, ?transfer, "blend CV");
+            tracing::info!(head = %h.name, share, cv = key.0, accuracy = r.accuracy, ?source_acc, ?transfer, "blend CV");
             if best.as_ref().is_none_or(|b| key > b.key) {
                 best = Some(Best {
                     key,
@@ -376,10 +378,10 @@ impl Cv<'_> {
             }
         }
         let Best {
+            key,
             share,
             report,
             jlls,
-            ..
         } = best.expect("non-empty grid, checked by Recipe::check");
         let oof = OutOfFold {
             jlls,
@@ -396,6 +398,7 @@ impl Cv<'_> {
             },
             report,
             oof,
+            key,
         ))
     }
 
@@ -435,8 +438,11 @@ pub(super) struct Selection {
     pub blend: Option<Blend>,
     /// Softmax temperature of the final head (1 without calibration).
     pub temperature: f64,
-    /// cv_macro_f1, cv_accuracy, cv_folds, temperature.
+    /// cv_macro_f1, cv_accuracy, cv_folds, cv_score, temperature.
     pub metrics: BTreeMap<String, f64>,
+    /// The figure cross-validation maximised and its tie-break (see [`CvMetric`]); `None`
+    /// without cross-validation.
+    pub key: Option<(f64, f64)>,
 }
 
 /// Chooses the head's configuration by cross-validation (`h.cv_folds` > 1), or takes the
@@ -451,6 +457,7 @@ pub(super) fn choose(cv: &Cv, own_weights: &[f64]) -> Result<Selection, TrainErr
         blend: None,
         temperature: 1.0,
         metrics: BTreeMap::new(),
+        key: None,
     };
     if cv.k < 2 {
         return Ok(out);
@@ -488,20 +495,25 @@ pub(super) fn choose(cv: &Cv, own_weights: &[f64]) -> Result<Selection, TrainErr
         weights: &weight_grid,
     };
     let (report, oof) = if h.blend_share_grid.is_empty() {
-        let (best, report) = cv.select(&grid)?;
+        let (best, report, key) = cv.select(&grid)?;
         let oof = if h.calibrate {
             Some(cv.out_of_fold(&best)?)
         } else {
             None
         };
         out.chosen = best;
+        out.key = Some(key);
         (report, oof)
     } else {
-        let (b, report, oof) = cv.select_blend(&grid)?;
+        let (b, report, oof, key) = cv.select_blend(&grid)?;
         out.chosen = b.first.clone();
         out.blend = Some(b);
+        out.key = Some(key);
         (report, Some(oof))
     };
+    if let Some((score, _)) = out.key {
+        out.metrics.insert("cv_score".to_owned(), score);
+    }
     out.metrics
         .insert("cv_macro_f1".to_owned(), report.macro_f1);
     out.metrics
