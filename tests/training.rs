@@ -210,6 +210,11 @@ fn min_df_is_chosen_by_cross_validation_and_recorded() {
     // The stored analyzer configuration is the chosen one, so serving vectorises as CV did.
     assert_eq!(f64::from(head.tfidf.min_df), chosen);
     assert!(head.metrics["cv_score"] > 0.0);
+    let card = std::fs::read_to_string(out.join("MODEL_CARD.md")).unwrap();
+    assert!(
+        card.contains(&format!("TF-IDF min_df {chosen} chosen from [1, 2]")),
+        "{card}"
+    );
     // A smaller min_df keeps at least as many terms: the grid really refits the vocabulary.
     let (o1, out1) = train_min_df_grid(&dir.path().join("one"), 3, &[1]);
     assert!(

@@ -8,6 +8,7 @@
 //! whose split field says `test`, or, when the data has no split, a seeded hash of the line
 //! number ([`HeadRecipe::holdout`]).
 
+pub mod card;
 pub mod cleaner;
 pub mod data;
 pub mod eval;

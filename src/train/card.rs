@@ -1,0 +1,174 @@
+//! The model card (`MODEL_CARD.md`) a training run writes beside the bundle: human-readable,
+//! generated from the model header and the recipe, so it cannot drift from the weights.
+
+use super::{Recipe, Trained};
+use crate::model::{ComponentMeta, DataFile};
+
+/// The bundle's `MODEL_CARD.md`: what was trained, on which files (sizes and hashes), how the
+/// configuration was chosen, and the held-out evaluation. `command` is the command line that
+/// reproduces it.
+pub fn model_card(recipe: &Recipe, trained: &Trained, command: &str) -> String {
+    let m = &trained.model.meta;
+    let mut s = format!("# Model card: {}\n\n", m.version);
+    if !recipe.description.is_empty() {
+        s += &format!("{}\n\n", recipe.description.trim());
+    }
+    s += &format!(
+        "- Format version: {}\n- Created: {}\n- lede {} (git {})\n- Training time: {:.1} s\n- Reproduce: `{}`\n\n",
+        m.format_version,
+        m.created_at,
+        m.crate_version,
+        m.git_commit.as_deref().unwrap_or("unknown"),
+        trained.seconds,
+        command
+    );
+    s += "Quality on the test splits, with peers, comes from `bench/eval.sh` (see README \"Quality\").\n\n";
+    for h in &m.heads {
+        let recipe_head = recipe.heads.iter().find(|r| r.name == h.name);
+        s += &format!("## Head `{}`\n\n", h.name);
+        s += &format!(
+            "- Labels: {}\n- Vocabulary: {} features (TF-IDF: sublinear tf {}, min_df {}, bigrams {})\n- Naive Bayes: {:?}, alpha {}, fitted priors {}\n- Training rows: {}\n",
+            h.labels.join(", "),
+            h.vocabulary_size,
+            h.tfidf.sublinear_tf,
+            h.tfidf.min_df,
+            h.tfidf.bigrams,
+            h.nb.kind,
+            h.nb.alpha,
+            h.nb.fit_prior,
+            h.training_rows
+        );
+        if let Some(b) = &h.blend {
+            s += &format!(
+                "- Blended with a second naive Bayes head: {:?}, alpha {}, fitted priors {}. The head is `{} * jll_first / {:.4} + {} * jll_second / {:.4}`: each head's log-posterior at its own out-of-fold softmax temperature, mixed with the first's share {} (chosen by the cross-validation below from {:?}). Source weights: first {:?}, second {:?}\n",
+                b.second.kind,
+                b.second.alpha,
+                b.second.fit_prior,
+                b.share,
+                b.nb_temperature,
+                1.0 - b.share,
+                b.second_temperature,
+                b.share,
+                recipe_head
+                    .map(|r| r.blend_share_grid.clone())
+                    .unwrap_or_default(),
+                b.nb_source_weights,
+                b.second_source_weights
+            );
+        }
+        if let Some(hr) = recipe_head {
+            s += &format!("- Multi-label rows: {:?}\n", hr.multi_label);
+            if hr.cv_folds > 1 {
+                let weights = if hr.source_weight_grid.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " and source weights from {:?} ({} candidates)",
+                        hr.source_weight_grid,
+                        hr.source_weight_grid.len()
+                    )
+                };
+                let variants = if hr.nb_grid.is_empty() {
+                    String::new()
+                } else {
+                    let names: Vec<String> = hr.nb_grid.iter().map(|v| v.to_string()).collect();
+                    format!(", the naive Bayes variant from [{}]", names.join(", "))
+                };
+                s += &format!(
+                    "- Alpha chosen by {}-fold cross-validation on the training rows from {:?}{variants}{weights}, maximising {:?} (macro-F1 {:.4}, accuracy {:.4}; each source's rows scored over that source's labels)\n",
+                    hr.cv_folds,
+                    hr.alpha_grid,
+                    hr.cv_metric,
+                    h.metrics.get("cv_macro_f1").copied().unwrap_or(f64::NAN),
+                    h.metrics.get("cv_accuracy").copied().unwrap_or(f64::NAN)
+                );
+            }
+            if h.metrics.contains_key("min_df") {
+                s += &format!(
+                    "- TF-IDF min_df {} chosen from {:?} by the same cross-validation\n",
+                    h.tfidf.min_df, hr.min_df_grid
+                );
+            }
+            if let Some(t) = h.metrics.get("temperature") {
+                s += &format!(
+                    "- Probabilities calibrated: softmax temperature {t:.4}, fitted on the out-of-fold predictions of that cross-validation (`lede-eval topics` reports the expected calibration error)\n"
+                );
+            }
+            let sourced: Vec<(&String, &f64)> = h
+                .metrics
+                .iter()
+                .filter(|(k, _)| k.ends_with(".weight"))
+                .collect();
+            for (k, w) in sourced {
+                let name = k.trim_end_matches(".weight");
+                let get = |m: &str| {
+                    h.metrics
+                        .get(&format!("{name}.{m}"))
+                        .copied()
+                        .unwrap_or(f64::NAN)
+                };
+                s += &format!(
+                    "- Source `{name}`: weight {w}; held-out accuracy {:.2}%, macro-F1 {:.2} over its own labels\n",
+                    100.0 * get("accuracy"),
+                    100.0 * get("macro_f1")
+                );
+            }
+            for g in &hr.gazetteers {
+                s += &format!(
+                    "- Gazetteer: `{}` as prior evidence, weight {} documents per entry\n",
+                    g.path.display(),
+                    g.weight
+                );
+            }
+        }
+        for d in &h.data {
+            s += &data_line(d, "rows");
+        }
+        if let Some(ev) = trained.evaluations.get(&h.name) {
+            s += &format!(
+                "\nHeld-out evaluation:\n\n```\n{}```\n\n",
+                ev.report().to_text()
+            );
+        } else {
+            s += "\nNo held-out rows: no evaluation.\n\n";
+        }
+    }
+    s += &summary_card(m.summary_scorer.as_ref());
+    s
+}
+
+/// One training file of the model card: path, size, hash prefix and how many `unit` it gave.
+fn data_line(d: &DataFile, unit: &str) -> String {
+    format!(
+        "- Data: `{}` ({} bytes, sha256 {}, {} {unit} used)\n",
+        d.path,
+        d.bytes,
+        &d.sha256[..16],
+        d.rows_used
+    )
+}
+
+/// The summary scorer's section of the card.
+fn summary_card(c: Option<&ComponentMeta>) -> String {
+    let Some(c) = c else {
+        return "## Summaries\n\n- Scorer: hand-set weights (no --summary-data)\n".into();
+    };
+    let m = |k: &str| c.metrics.get(k).copied().unwrap_or(f64::NAN);
+    let mut s = format!(
+        "## Summaries\n\n- Scorer: {} over the sentence features {}\n- L2 penalty {} chosen by {}-fold cross-validation over articles; CV ROUGE-1/2/L (Rust approximation, mean per file then over files) {:.1} / {:.1} / {:.1}\n- Training: {} articles, {} sentences, {} labelled by the greedy ROUGE oracle\n",
+        c.kind,
+        c.config["features"],
+        m("alpha"),
+        m("cv_folds"),
+        100.0 * m("cv_rouge1"),
+        100.0 * m("cv_rouge2"),
+        100.0 * m("cv_rougeL"),
+        m("articles"),
+        m("sentences"),
+        m("oracle_sentences"),
+    );
+    for d in &c.data {
+        s += &data_line(d, "articles");
+    }
+    s
+}
