@@ -338,7 +338,7 @@ async fn model_info_lists_heads_and_metrics() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(info.format_version, "2");
+    assert_eq!(info.format_version, lede::model::FORMAT_VERSION.to_string());
     assert_eq!(info.summary_scorer, "learned (logistic regression)");
     assert_eq!(
         info.heads["topic"].labels,

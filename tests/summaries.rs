@@ -55,6 +55,31 @@ fn version_1_bundle_keeps_the_hand_set_scorer() {
 }
 
 #[test]
+fn version_2_bundle_loads_its_scorer_as_one_band_and_summarises_as_before() {
+    let dir = util::fixture("compat-v2");
+    let m = Model::load(&dir).unwrap();
+    assert_eq!(m.meta.format_version, 2);
+    assert_eq!(m.extras.scorer.as_ref().unwrap().bands.len(), 1);
+    assert_eq!(m.summary_scorer_kind(), "learned (logistic regression)");
+    // summaries-2.jsonl was written by lede-eval (2 sentences per article) with the build that
+    // wrote the fixture (format 2); this build must pick the same sentences.
+    let out = tempfile::tempdir().unwrap();
+    let got = out.path().join("s.jsonl");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_lede-eval"))
+        .arg("--model")
+        .arg(&dir)
+        .args(["summarize", "--split", "all", "--sentences", "2", "--data"])
+        .arg(util::fixture("tiny_summaries.jsonl"))
+        .arg("--out")
+        .arg(&got)
+        .output()
+        .expect("run lede-eval");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let want = std::fs::read_to_string(dir.join("summaries-2.jsonl")).unwrap();
+    assert_eq!(std::fs::read_to_string(&got).unwrap(), want);
+}
+
+#[test]
 fn trained_scorer_round_trips_through_save_and_load() {
     let (_dir, out) = trained();
     let m = Model::load(&out).unwrap();
@@ -103,4 +128,139 @@ async fn model_info_says_which_scorer_the_model_has() {
         assert_eq!(info.summary_scorer, want);
         s.stop().await.unwrap();
     }
+}
+
+/// A word made of letters only, different for every `n`.
+fn word(n: usize) -> String {
+    let mut n = n;
+    let mut w = String::from("z");
+    loop {
+        w.push((b'a' + (n % 26) as u8) as char);
+        n /= 26;
+        if n == 0 {
+            return w;
+        }
+    }
+}
+
+/// An article of `sentences` sentences of ten words that no other sentence shares.
+fn article(id: usize, sentences: usize) -> Vec<String> {
+    (0..sentences)
+        .map(|i| {
+            let words: Vec<String> = (0..10).map(|w| word((id * 100 + i) * 10 + w)).collect();
+            let mut s = words.join(" ");
+            s[..2].make_ascii_uppercase();
+            s + "."
+        })
+        .collect()
+}
+
+/// Two summary styles that only the compression tells apart: half-length references made of
+/// an article's second half, and one-sentence references of long articles that are the lead.
+fn two_styles(dir: &std::path::Path) -> std::path::PathBuf {
+    let mut rows = String::new();
+    for id in 0..60 {
+        let (text, summary) = if id % 2 == 0 {
+            let a = article(id, 10);
+            (a.join(" "), a[5..].join(" "))
+        } else {
+            let a = article(id, 20);
+            (a.join(" "), a[0].clone())
+        };
+        rows += &serde_json::json!({"text": text, "summary": summary}).to_string();
+        rows.push('\n');
+    }
+    let data = dir.join("styles.jsonl");
+    std::fs::write(&data, rows).unwrap();
+    let recipe = serde_json::json!({
+        "name": "bands",
+        "heads": [{
+            "name": "topic",
+            "data": util::fixture("tiny_topics.jsonl"),
+            "fields": {"text": "text", "title": "title", "label": "topic", "split": "split"},
+            "nb": {"kind": "multinomial", "alpha": 0.1, "fit_prior": true}
+        }],
+        "summary": {
+            "data": [{"path": data}],
+            "alpha_grid": [1.0],
+            "cv_folds": 3,
+            "band_edges_grid": [[0.75]]
+        }
+    });
+    let path = dir.join("recipe.json");
+    std::fs::write(&path, recipe.to_string()).unwrap();
+    path
+}
+
+/// lede-train on a recipe into `out`.
+fn train_recipe(recipe: &std::path::Path, out: &std::path::Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_lede-train"))
+        .arg("--recipe")
+        .arg(recipe)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .expect("run lede-train")
+}
+
+fn pick(m: &Model, text: &str, length: Length) -> Vec<usize> {
+    let sentences: Vec<&str> = text.split_inclusive(". ").map(str::trim).collect();
+    let opts = AnalyzeOptions {
+        classify: false,
+        summary: Some(SummaryOptions {
+            length,
+            order: Order::Document,
+            scoring: Default::default(),
+        }),
+        ..Default::default()
+    };
+    m.analyze("", text, &opts)
+        .summary
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let got = text[s.span.start..s.span.end].trim();
+            sentences.iter().position(|x| *x == got).expect(got)
+        })
+        .collect()
+}
+
+#[test]
+fn compression_bands_learn_a_style_per_summary_length() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m");
+    let o = train_recipe(&two_styles(dir.path()), &out);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let m = Model::load(&out).unwrap();
+    let bands = &m.extras.scorer.as_ref().unwrap().bands;
+    assert_eq!(bands.len(), 2);
+    assert_eq!(bands[1].min_compression, 0.75);
+    let card = std::fs::read_to_string(out.join("MODEL_CARD.md")).unwrap();
+    assert!(card.contains("compression >= 0.75"), "{card}");
+    // Articles the scorer never saw: a short summary of a long one is its lead, a long
+    // summary of a short one its second half.
+    let long = article(1001, 20).join(" ");
+    assert_eq!(pick(&m, &long, Length::Sentences(1)), [0]);
+    let short = article(1002, 10).join(" ");
+    assert_eq!(pick(&m, &short, Length::Sentences(5)), [5, 6, 7, 8, 9]);
+}
+
+#[test]
+fn band_edges_that_leave_a_band_too_few_articles_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let recipe = two_styles(dir.path());
+    let mut r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&recipe).unwrap()).unwrap();
+    // Every article compresses by at least 0.5: a band below 0.3 would be empty.
+    r["summary"]["band_edges_grid"] = serde_json::json!([[0.3]]);
+    std::fs::write(&recipe, r.to_string()).unwrap();
+    let o = train_recipe(&recipe, &dir.path().join("m"));
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("band_edges_grid"), "{err}");
+    r["summary"]["band_edges_grid"] = serde_json::json!([[0.8, 0.6]]);
+    std::fs::write(&recipe, r.to_string()).unwrap();
+    let o = train_recipe(&recipe, &dir.path().join("m"));
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("ascending"));
 }

@@ -264,15 +264,15 @@ fn fold_models(
         tracing::warn!("--cv-folds: the model's scorer was not trained on this file; no CV needed");
         return Ok(None);
     };
-    // The penalty the trainer chose by cross-validation on all its articles is kept (re-choosing
-    // it inside each fold would multiply the fits by the grid size and the folds; the CV curve
-    // over alpha is flat to the third decimal, see the model card).
-    let alpha = model
+    // The bands and penalties the trainer chose by cross-validation on all its articles are
+    // kept (re-choosing them inside each fold would multiply the fits by the grids and the
+    // folds; the CV curve over alpha is flat to the third decimal, see the model card).
+    let plan = model
         .meta
         .summary_scorer
         .as_ref()
-        .and_then(|c| c.metrics.get("alpha").copied())
-        .unwrap_or(recipe.alpha);
+        .map(trainer::BandPlan::of)
+        .unwrap_or_else(|| trainer::BandPlan::single(recipe.alpha));
     let articles = trainer::load_articles(model, &recipe)?;
     let mut models = Vec::new();
     for f in 0..k as usize {
@@ -282,7 +282,7 @@ fn fold_models(
                 !(a.file == file && trainer::fold(a.file, a.line, recipe.seed, k as usize) == f)
             })
             .collect();
-        let scorer = trainer::fit(&train, alpha, recipe.balance_files, recipe.objective)?;
+        let scorer = plan.fit(&train, recipe.balance_files, recipe.objective)?;
         let mut m = model.clone();
         m.extras.scorer = Some(scorer);
         models.push(m);

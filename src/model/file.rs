@@ -28,9 +28,11 @@ pub const MAGIC: &[u8; 8] = b"LEDEMODL";
 /// - 2: adds a softmax temperature per head, an optional learned line classifier for cleaning
 ///   and an optional learned summary scorer. Version-1 files still load: temperature 1, the
 ///   rule-based cleaner and the hand-set summary scorer.
-pub const FORMAT_VERSION: u32 = 2;
+/// - 3: the learned summary scorer holds one linear model per compression band. Version-2
+///   files still load: their scorer becomes one band.
+pub const FORMAT_VERSION: u32 = 3;
 /// The formats this build can read.
-pub const SUPPORTED_VERSIONS: std::ops::RangeInclusive<u32> = 1..=2;
+pub const SUPPORTED_VERSIONS: std::ops::RangeInclusive<u32> = 1..=3;
 const FIXED: usize = 28;
 /// Refuse absurd header sizes before allocating.
 const MAX_HEADER: u32 = 64 << 20;

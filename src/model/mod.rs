@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use crate::classify::{NbHead, NbParams};
 use crate::features::{TfidfParts, TfidfVectorizer};
-use crate::summarize::learned::SentenceScorer;
+use crate::summarize::learned::{LinearScorer, SentenceScorer};
 use crate::text::clean::learned::LineClassifier;
 use crate::text::{Analyzer, AnalyzerConfig};
 
@@ -155,13 +155,26 @@ pub struct Head {
     pub temperature: f64,
 }
 
-/// Learned parts of a bundle besides the heads (format version 2).
+/// Learned parts of a bundle besides the heads (format version 2; banded scorer since 3).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Extras {
     /// Line classifier for cleaning; none = rules only.
     pub cleaner: Option<LineClassifier>,
     /// Sentence scorer for summaries; none = hand-set weights.
     pub scorer: Option<SentenceScorer>,
+}
+
+/// Format version 2 extras (a scorer of one band), kept so that old bundles still load.
+#[derive(Serialize, Deserialize)]
+struct ExtrasV2 {
+    cleaner: Option<LineClassifier>,
+    scorer: Option<LinearScorer>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct PayloadV2 {
+    heads: Vec<HeadPayload>,
+    extras: ExtrasV2,
 }
 
 /// Format version 1 payload, kept so that old bundles still load.
@@ -281,6 +294,16 @@ impl Model {
                         })
                         .collect(),
                     extras: Extras::default(),
+                }
+            }
+            2 => {
+                let v2: PayloadV2 = postcard::from_bytes(&raw.payload).map_err(decode_error)?;
+                Payload {
+                    heads: v2.heads,
+                    extras: Extras {
+                        cleaner: v2.extras.cleaner,
+                        scorer: v2.extras.scorer.map(SentenceScorer::from),
+                    },
                 }
             }
             _ => postcard::from_bytes(&raw.payload).map_err(decode_error)?,

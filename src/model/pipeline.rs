@@ -329,7 +329,11 @@ impl Model {
     ) -> Vec<f64> {
         match &self.extras.scorer {
             Some(scorer) => {
-                scorer.score(&input.features(text, summarize::expected_count(length, &input.cands)))
+                let budget = summarize::expected_count(length, &input.cands);
+                scorer.score(
+                    &input.features(text, budget),
+                    features::compression(budget, input.cands.len()),
+                )
             }
             None => summarize::score(&input.cands, input.title.as_ref(), cfg),
         }

@@ -101,6 +101,12 @@ fn flag(b: bool) -> f64 {
     }
 }
 
+/// How much a summary of about `budget` sentences compresses an article of `sentences`: 0 =
+/// every sentence, near 1 = few of many.
+pub fn compression(budget: usize, sentences: usize) -> f64 {
+    1.0 - (budget.max(1) as f64 / sentences.max(1) as f64).min(1.0)
+}
+
 /// Features of every candidate (`texts[i]` is candidate `i`'s text; same order) for a summary
 /// of about `budget` sentences.
 pub fn extract(
@@ -109,9 +115,8 @@ pub fn extract(
     title: Option<&SparseVec>,
     budget: usize,
 ) -> Vec<Row> {
+    let compression = compression(budget, cands.len());
     let budget = budget.max(1) as f64;
-    // How much the summary compresses the article: 0 = every sentence, near 1 = few of many.
-    let compression = 1.0 - (budget / cands.len().max(1) as f64).min(1.0);
     debug_assert_eq!(cands.len(), texts.len());
     let n = cands.len();
     let cent = centrality(cands);

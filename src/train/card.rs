@@ -154,12 +154,26 @@ fn summary_card(c: Option<&ComponentMeta>) -> String {
         return "## Summaries\n\n- Scorer: hand-set weights (no --summary-data)\n".into();
     };
     let m = |k: &str| c.metrics.get(k).copied().unwrap_or(f64::NAN);
+    // Bands and their penalties (a scorer trained before bands records one alpha).
+    let bands = match c.config.get("bands").and_then(|b| b.as_array()) {
+        Some(bands) => bands
+            .iter()
+            .map(|b| {
+                format!(
+                    "compression >= {} (L2 penalty {}, {} articles)",
+                    b["min_compression"], b["alpha"], b["articles"]
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        None => format!("one model (L2 penalty {})", m("alpha")),
+    };
     let mut s = format!(
-        "## Summaries\n\n- Scorer: {} over the sentence features {}\n- L2 penalty {} chosen by {}-fold cross-validation over articles; CV ROUGE-1/2/L (Rust approximation, mean per file then over files) {:.1} / {:.1} / {:.1}\n- Training: {} articles, {} sentences, {} labelled by the greedy ROUGE oracle\n",
+        "## Summaries\n\n- Scorer: {} over the sentence features {}\n- Compression bands (one linear model each; bands and penalties chosen by {}-fold cross-validation over articles): {}\n- CV ROUGE-1/2/L (Rust approximation, mean per file then over files) {:.1} / {:.1} / {:.1}\n- Training: {} articles, {} sentences, {} labelled by the greedy ROUGE oracle\n",
         c.kind,
         c.config["features"],
-        m("alpha"),
         m("cv_folds"),
+        bands,
         100.0 * m("cv_rouge1"),
         100.0 * m("cv_rouge2"),
         100.0 * m("cv_rougeL"),

@@ -11,11 +11,18 @@
 //!    summaries the served selection would pick (as many sentences as the reference has) with
 //!    the Rust ROUGE of `crate::eval::summaries`, averaged per data file and then over files,
 //!    so a large corpus does not drown a small one.
+//! 4. **Compression bands** (`band_edges_grid`): optionally one model per range of
+//!    compression (`1 - reference sentences / article sentences`), each fitted on the articles
+//!    whose reference falls in its range, with its own penalty by cross-validation inside the
+//!    band; the edges themselves are chosen by the same cross-validation (the grid's `[]` is
+//!    one model for every length). A band with fewer than [`MIN_BAND_ARTICLES`] training
+//!    articles rules its edges out (a single band takes whatever there is).
 //!
 //! Rows whose split field says `test` are never used.
 
 use std::path::{Path, PathBuf};
 
+use indicatif::{ProgressBar, ProgressStyle};
 use linfa::prelude::*;
 use linfa_logistic::LogisticRegression;
 use ndarray::{Array1, Array2};
@@ -26,7 +33,7 @@ use super::{fold_of, TrainError};
 use crate::eval::summaries::{ngrams, rouge, rouge_n, RougeVocab};
 use crate::model::{ComponentMeta, DataFile, Model, SummaryInput};
 use crate::summarize::features::{self, Row};
-use crate::summarize::learned::SentenceScorer;
+use crate::summarize::learned::{Band, LinearScorer, SentenceScorer};
 use crate::summarize::{self, Length, Order, SummarizerConfig};
 use crate::text;
 
@@ -106,6 +113,18 @@ pub struct SummaryRecipe {
     /// What the logistic regression learns. Default pairwise.
     #[serde(default)]
     pub objective: Objective,
+    /// Candidate compression-band edges, chosen by the cross-validation: each entry is a list
+    /// of ascending edges in (0, 1) (`[0.75]`: one model for summaries that keep more than a
+    /// quarter of the article, one for shorter ones). Default `[[]]`: one model.
+    #[serde(default = "default_band_edges_grid")]
+    pub band_edges_grid: Vec<Vec<f64>>,
+}
+
+/// Fewest training articles a compression band may have.
+pub const MIN_BAND_ARTICLES: usize = 20;
+
+fn default_band_edges_grid() -> Vec<Vec<f64>> {
+    vec![vec![]]
 }
 
 /// The training objective of the scorer.
@@ -151,6 +170,7 @@ impl SummaryRecipe {
             seed: default_seed(),
             balance_files: true,
             objective: Objective::default(),
+            band_edges_grid: default_band_edges_grid(),
         }
     }
 
@@ -178,6 +198,17 @@ impl SummaryRecipe {
         {
             return bad("alpha and alpha_grid values must be positive and finite");
         }
+        if self.band_edges_grid.is_empty() {
+            return bad("band_edges_grid needs at least one entry ([] = one model)");
+        }
+        for edges in &self.band_edges_grid {
+            let inside = edges.iter().all(|e| *e > 0.0 && *e < 1.0);
+            if !inside || edges.windows(2).any(|w| w[0] >= w[1]) {
+                return bad(&format!(
+                    "band edges {edges:?} must be ascending compressions strictly between 0 and 1"
+                ));
+            }
+        }
         Ok(())
     }
 }
@@ -196,6 +227,10 @@ pub struct Article {
     pub reference: Vec<u32>,
     /// Sentences in the reference (the summary length used by cross-validation).
     pub reference_sentences: usize,
+    /// How many times the article enters a fit when files are balanced: the ratio of the
+    /// largest file's article count to its own file's (rounded), over all training articles,
+    /// so that a compression band or a CV fold keeps the files' overall weights.
+    pub balance_repeats: usize,
 }
 
 /// Greedy ROUGE oracle: indices of the sentences (ascending) that, added one at a time, most
@@ -258,6 +293,14 @@ pub fn load_articles(model: &Model, recipe: &SummaryRecipe) -> Result<Vec<Articl
             });
         }
     }
+    let mut count = vec![0usize; recipe.data.len()];
+    for a in &out {
+        count[a.file] += 1;
+    }
+    let max = count.iter().copied().max().unwrap_or(1);
+    for a in &mut out {
+        a.balance_repeats = ((max as f64 / count[a.file] as f64).round() as usize).max(1);
+    }
     Ok(out)
 }
 
@@ -301,7 +344,18 @@ fn article(
         tokens,
         reference: reference_tokens,
         reference_sentences,
+        balance_repeats: 1,
     })
+}
+
+/// How much the article's reference compresses it (the band it trains).
+pub fn compression(a: &Article) -> f64 {
+    features::compression(a.reference_sentences, a.labels.len())
+}
+
+/// The band of a compression, given ascending edges (0 = below the first edge).
+fn band_of(edges: &[f64], compression: f64) -> usize {
+    edges.iter().take_while(|e| **e <= compression).count()
 }
 
 /// The cross-validation fold of an article.
@@ -309,40 +363,18 @@ pub fn fold(file: usize, line: u64, seed: u64, k: usize) -> usize {
     fold_of(line.wrapping_add((file as u64) << 40), seed, k)
 }
 
-/// How many times each article enters the fit: 1, or with `balance` the ratio of the largest
-/// file's article count to its own file's (rounded), so that every file weighs about the same.
-fn repeats(articles: &[&Article], balance: bool) -> Vec<usize> {
-    let files = articles.iter().map(|a| a.file + 1).max().unwrap_or(0);
-    let mut count = vec![0usize; files];
-    for a in articles {
-        count[a.file] += 1;
-    }
-    let max = count.iter().copied().max().unwrap_or(1);
-    articles
-        .iter()
-        .map(|a| {
-            if balance {
-                ((max as f64 / count[a.file] as f64).round() as usize).max(1)
-            } else {
-                1
-            }
-        })
-        .collect()
-}
-
-/// Fits a scorer with penalty `alpha` on the sentences of `articles` (each file weighing the
-/// same with `balance`).
-pub fn fit(
+/// Fits one linear model with penalty `alpha` on the sentences of `articles` (with `balance`,
+/// each article repeated [`Article::balance_repeats`] times, so that every file weighs about
+/// the same overall).
+pub fn fit_linear(
     articles: &[&Article],
     alpha: f64,
     balance: bool,
     objective: Objective,
-) -> Result<SentenceScorer, TrainError> {
-    let reps = repeats(articles, balance);
+) -> Result<LinearScorer, TrainError> {
     let articles: Vec<&Article> = articles
         .iter()
-        .zip(&reps)
-        .flat_map(|(a, &r)| std::iter::repeat_n(*a, r))
+        .flat_map(|a| std::iter::repeat_n(*a, if balance { a.balance_repeats } else { 1 }))
         .collect();
     let rows: usize = articles.iter().map(|a| a.features.len()).sum();
     let n = features::N;
@@ -431,7 +463,7 @@ pub fn fit(
     // linfa-logistic 0.8.1 models the log-odds of its "positive" class, which is the more
     // frequent one, not the larger value: flip to P(picked) (pairwise: P(first ranks higher)).
     let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
-    Ok(SentenceScorer {
+    Ok(LinearScorer {
         features: features::NAMES.iter().map(|s| s.to_string()).collect(),
         mean,
         scale,
@@ -440,10 +472,80 @@ pub fn fit(
     })
 }
 
+/// How a scorer's bands are fitted: the edges between them and each band's penalty.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BandPlan {
+    /// Ascending compression edges (none = one band).
+    pub edges: Vec<f64>,
+    /// The penalty of each band (`edges.len() + 1` of them).
+    pub alphas: Vec<f64>,
+}
+
+impl BandPlan {
+    /// One band with this penalty.
+    pub fn single(alpha: f64) -> Self {
+        BandPlan {
+            edges: Vec::new(),
+            alphas: vec![alpha],
+        }
+    }
+
+    /// The plan a trained scorer's metadata records (`band_edges` and `alphas` in its config;
+    /// a scorer trained before bands records one `alpha` in its metrics).
+    pub fn of(meta: &ComponentMeta) -> Self {
+        let floats = |key: &str| -> Option<Vec<f64>> {
+            meta.config
+                .get(key)?
+                .as_array()?
+                .iter()
+                .map(|v| v.as_f64())
+                .collect()
+        };
+        match (floats("band_edges"), floats("alphas")) {
+            (Some(edges), Some(alphas)) if alphas.len() == edges.len() + 1 => {
+                BandPlan { edges, alphas }
+            }
+            _ => BandPlan::single(meta.metrics.get("alpha").copied().unwrap_or(1.0)),
+        }
+    }
+
+    /// The articles of each band.
+    fn split<'a>(&self, articles: &[&'a Article]) -> Vec<Vec<&'a Article>> {
+        let mut bands = vec![Vec::new(); self.edges.len() + 1];
+        for a in articles {
+            bands[band_of(&self.edges, compression(a))].push(*a);
+        }
+        bands
+    }
+
+    /// Fits every band on its articles (see [`fit_linear`]).
+    pub fn fit(
+        &self,
+        articles: &[&Article],
+        balance: bool,
+        objective: Objective,
+    ) -> Result<SentenceScorer, TrainError> {
+        let mut bands = Vec::with_capacity(self.alphas.len());
+        for (b, members) in self.split(articles).iter().enumerate() {
+            if members.is_empty() {
+                return Err(TrainError::Summary(format!(
+                    "compression band {b} of edges {:?} has no training articles",
+                    self.edges
+                )));
+            }
+            bands.push(Band {
+                min_compression: if b == 0 { 0.0 } else { self.edges[b - 1] },
+                scorer: fit_linear(members, self.alphas[b], balance, objective)?,
+            });
+        }
+        Ok(SentenceScorer { bands })
+    }
+}
+
 /// ROUGE-1/2/L (fractions) of the summary `scorer` picks for `a` (as many sentences as its
 /// reference has, the served selection).
 pub fn evaluate(scorer: &SentenceScorer, a: &Article) -> [f64; 3] {
-    let scores = scorer.score(&a.features);
+    let scores = scorer.score(&a.features, compression(a));
     let picked = summarize::select(
         &a.input.cands,
         &scores,
@@ -479,51 +581,168 @@ fn macro_rouge(per_article: &[(usize, [f64; 3])], files: usize) -> [f64; 3] {
     out.map(|x| x / used.max(1) as f64)
 }
 
-/// Chooses the penalty by k-fold cross-validation over `articles` and fits on all of them.
-/// Returns the scorer, the chosen alpha and its cross-validated ROUGE-1/2/L (macro over files).
-pub fn fit_cv(
+/// Out-of-fold ROUGE-1/2/L of articles, each with its file.
+type OutOfFold = Vec<(usize, [f64; 3])>;
+
+/// Out-of-fold ROUGE-1/2/L of each article (with its file) for a single linear model with
+/// penalty `alpha` fitted on the other folds of `articles`. The folds are fitted on scoped
+/// threads (one per fold; each fit is deterministic, and the results are collected in fold
+/// order, so the outcome does not depend on the thread count).
+fn cv_linear(
     articles: &[&Article],
+    alpha: f64,
     recipe: &SummaryRecipe,
-) -> Result<(SentenceScorer, f64, [f64; 3]), TrainError> {
+) -> Result<OutOfFold, TrainError> {
     let k = recipe.cv_folds as usize;
+    let one_fold = |f: usize| -> Result<OutOfFold, TrainError> {
+        let in_fold = |a: &Article| fold(a.file, a.line, recipe.seed, k) == f;
+        let train: Vec<&Article> = articles.iter().copied().filter(|a| !in_fold(a)).collect();
+        let test: Vec<&Article> = articles.iter().copied().filter(|a| in_fold(a)).collect();
+        if train.is_empty() || test.is_empty() {
+            return Ok(Vec::new());
+        }
+        let s = SentenceScorer::from(fit_linear(
+            &train,
+            alpha,
+            recipe.balance_files,
+            recipe.objective,
+        )?);
+        Ok(test.iter().map(|a| (a.file, evaluate(&s, a))).collect())
+    };
+    let folds: Vec<Result<_, TrainError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..k).map(|f| scope.spawn(move || one_fold(f))).collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    let mut per_article = Vec::with_capacity(articles.len());
+    for f in folds {
+        per_article.extend(f?);
+    }
+    Ok(per_article)
+}
+
+/// What the cross-validation chose: the bands and their CV ROUGE-1/2/L (macro over files).
+pub struct CvChoice {
+    pub plan: BandPlan,
+    pub rouge: [f64; 3],
+}
+
+/// Chooses the band edges and each band's penalty by k-fold cross-validation over `articles`
+/// (the same folds throughout): for each entry of `band_edges_grid`, each band takes the
+/// penalty with the best CV ROUGE on its own articles, and the entry whose bands together
+/// score best wins.
+pub fn choose_cv(articles: &[&Article], recipe: &SummaryRecipe) -> Result<CvChoice, TrainError> {
+    let k = recipe.cv_folds;
     let files = recipe.data.len();
     let grid = if recipe.alpha_grid.is_empty() {
         vec![recipe.alpha]
     } else {
         recipe.alpha_grid.clone()
     };
-    let mut best: Option<(f64, [f64; 3])> = None;
-    for &alpha in &grid {
-        let mut per_article = Vec::with_capacity(articles.len());
-        for f in 0..k {
-            let in_fold = |a: &Article| fold(a.file, a.line, recipe.seed, k) == f;
-            let train: Vec<&Article> = articles.iter().copied().filter(|a| !in_fold(a)).collect();
-            let test: Vec<&Article> = articles.iter().copied().filter(|a| in_fold(a)).collect();
-            if train.is_empty() || test.is_empty() {
-                continue;
-            }
-            let s = fit(&train, alpha, recipe.balance_files, recipe.objective)?;
-            per_article.extend(test.iter().map(|a| (a.file, evaluate(&s, a))));
+    let total = |r: &[f64; 3]| r.iter().sum::<f64>();
+    let mut per_file = vec![0usize; files];
+    for a in articles {
+        per_file[a.file] += 1;
+    }
+    let fits: usize = recipe
+        .band_edges_grid
+        .iter()
+        .map(|e| (e.len() + 1) * grid.len())
+        .sum();
+    let bar = ProgressBar::new(fits as u64).with_style(
+        ProgressStyle::with_template(
+            "summary scorer: cross-validation {bar:30} {pos}/{len} ({eta})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut best: Option<CvChoice> = None;
+    for edges in &recipe.band_edges_grid {
+        let plan = BandPlan {
+            edges: edges.clone(),
+            alphas: Vec::new(),
+        };
+        let bands = plan.split(articles);
+        // One band (no edges) takes whatever there is.
+        if let Some((b, m)) = bands
+            .iter()
+            .enumerate()
+            .find(|(_, m)| !edges.is_empty() && m.len() < MIN_BAND_ARTICLES)
+        {
+            tracing::info!(
+                ?edges,
+                band = b,
+                articles = m.len(),
+                "summary scorer: band edges skipped (a band has fewer than {MIN_BAND_ARTICLES} articles)"
+            );
+            bar.inc(((edges.len() + 1) * grid.len()) as u64);
+            continue;
         }
-        let r = macro_rouge(&per_article, files);
+        // Each band's penalty is the one that maximises its share of the overall metric (mean
+        // per file, then over files): its articles' ROUGE, each divided by its file's article
+        // count. The bands are fitted independently, so this maximises the overall metric.
+        let share = |scored: &[(usize, [f64; 3])]| {
+            scored
+                .iter()
+                .map(|(f, r)| total(r) / per_file[*f] as f64)
+                .sum::<f64>()
+        };
+        let mut alphas = Vec::with_capacity(bands.len());
+        let mut per_article = Vec::with_capacity(articles.len());
+        for (b, members) in bands.iter().enumerate() {
+            let mut band_best: Option<(f64, f64, OutOfFold)> = None;
+            for &alpha in &grid {
+                let scored = cv_linear(members, alpha, recipe)?;
+                bar.inc(1);
+                let r = macro_rouge(&scored, files);
+                tracing::info!(
+                    ?edges,
+                    band = b,
+                    articles = members.len(),
+                    alpha,
+                    rouge1 = r[0],
+                    rouge2 = r[1],
+                    rouge_l = r[2],
+                    "summary scorer: {k}-fold CV"
+                );
+                let value = share(&scored);
+                if band_best.as_ref().is_none_or(|(_, x, _)| value > *x) {
+                    band_best = Some((alpha, value, scored));
+                }
+            }
+            let (alpha, _, scored) = band_best.expect("the alpha grid is not empty");
+            alphas.push(alpha);
+            per_article.extend(scored);
+        }
+        let rouge = macro_rouge(&per_article, files);
         tracing::info!(
-            alpha,
-            rouge1 = r[0],
-            rouge2 = r[1],
-            rouge_l = r[2],
-            "summary scorer: {k}-fold CV"
+            ?edges,
+            ?alphas,
+            rouge1 = rouge[0],
+            rouge2 = rouge[1],
+            rouge_l = rouge[2],
+            "summary scorer: {k}-fold CV of the bands"
         );
-        let mean = |r: &[f64; 3]| r.iter().sum::<f64>();
-        if best.as_ref().is_none_or(|(_, b)| mean(&r) > mean(b)) {
-            best = Some((alpha, r));
+        if best
+            .as_ref()
+            .is_none_or(|b| total(&rouge) > total(&b.rouge))
+        {
+            best = Some(CvChoice {
+                plan: BandPlan {
+                    edges: edges.clone(),
+                    alphas,
+                },
+                rouge,
+            });
         }
     }
-    let (alpha, r) = best.ok_or_else(|| TrainError::Summary("no cross-validation fold".into()))?;
-    Ok((
-        fit(articles, alpha, recipe.balance_files, recipe.objective)?,
-        alpha,
-        r,
-    ))
+    bar.finish_and_clear();
+    best.ok_or_else(|| {
+        TrainError::Summary(format!(
+            "no entry of band_edges_grid leaves every band {MIN_BAND_ARTICLES} training articles"
+        ))
+    })
 }
 
 /// Trains the scorer of a recipe with the heads of `model` (whose idf statistics make the
@@ -535,13 +754,16 @@ pub fn train(
     recipe.check()?;
     let articles = load_articles(model, recipe)?;
     let refs: Vec<&Article> = articles.iter().collect();
-    let (scorer, alpha, cv) = fit_cv(&refs, recipe)?;
+    let CvChoice { plan, rouge: cv } = choose_cv(&refs, recipe)?;
+    let scorer = plan.fit(&refs, recipe.balance_files, recipe.objective)?;
     let mut metrics = std::collections::BTreeMap::new();
     metrics.insert("cv_rouge1".to_owned(), cv[0]);
     metrics.insert("cv_rouge2".to_owned(), cv[1]);
     metrics.insert("cv_rougeL".to_owned(), cv[2]);
     metrics.insert("cv_folds".to_owned(), recipe.cv_folds as f64);
-    metrics.insert("alpha".to_owned(), alpha);
+    // The first band's penalty (the only one without band edges).
+    metrics.insert("alpha".to_owned(), plan.alphas[0]);
+    metrics.insert("bands".to_owned(), plan.alphas.len() as f64);
     metrics.insert("articles".to_owned(), articles.len() as f64);
     metrics.insert(
         "sentences".to_owned(),
@@ -564,17 +786,33 @@ pub fn train(
             rows_used: articles.iter().filter(|a| a.file == i).count() as u64,
         });
     }
+    let bands: Vec<serde_json::Value> = scorer
+        .bands
+        .iter()
+        .zip(&plan.alphas)
+        .zip(plan.split(&refs))
+        .map(|((b, alpha), members)| {
+            serde_json::json!({
+                "min_compression": b.min_compression,
+                "alpha": alpha,
+                "articles": members.len(),
+                // Weights on the standardised features, for the model card (the bundle holds
+                // them).
+                "weights": features::NAMES.iter().zip(&b.scorer.weights)
+                    .map(|(n, w)| (n.to_string(), (w * 1000.0).round() / 1000.0))
+                    .collect::<std::collections::BTreeMap<_, _>>(),
+            })
+        })
+        .collect();
     let meta = ComponentMeta {
         kind: "logistic-regression".into(),
         metrics,
         data: files,
         config: serde_json::json!({
             "features": features::NAMES.as_slice(),
-            "alpha": alpha,
-            // Weights on the standardised features, for the model card (the bundle holds them).
-            "weights": features::NAMES.iter().zip(&scorer.weights)
-                .map(|(n, w)| (n.to_string(), (w * 1000.0).round() / 1000.0))
-                .collect::<std::collections::BTreeMap<_, _>>(),
+            "band_edges": plan.edges,
+            "alphas": plan.alphas,
+            "bands": bands,
             "recipe": recipe,
         }),
     };
