@@ -121,10 +121,10 @@ pub struct ModelMeta {
     pub summary_idf_head: Option<String>,
     /// Free-form recipe (the trainer's parameters), for reproducibility.
     pub recipe: serde_json::Value,
-    /// The learned line classifier used by cleaning, if the bundle has one (format 2).
+    /// The learned line classifier used by cleaning, if the bundle has one (format 2 and later).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cleaner: Option<ComponentMeta>,
-    /// The learned summary scorer, if the bundle has one (format 2); none = hand-set weights.
+    /// The learned summary scorer, if the bundle has one (format 2 and later); none = hand-set weights.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary_scorer: Option<ComponentMeta>,
 }
@@ -361,7 +361,7 @@ impl Model {
     }
 
     /// Writes `DIR/model.lede` atomically (the directory is created if needed), in the current
-    /// format version (a version-1 model saved again becomes a version-2 file).
+    /// format version (a version-1 model saved again becomes a file of the current version).
     pub fn save(&self, dir: &Path) -> Result<PathBuf, ModelError> {
         let path = dir.join(MODEL_FILE);
         // Saving writes the current format, whatever format the model was loaded from.
