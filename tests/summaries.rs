@@ -192,17 +192,6 @@ fn two_styles(dir: &std::path::Path) -> std::path::PathBuf {
     path
 }
 
-/// lede-train on a recipe into `out`.
-fn train_recipe(recipe: &std::path::Path, out: &std::path::Path) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_lede-train"))
-        .arg("--recipe")
-        .arg(recipe)
-        .arg("--out")
-        .arg(out)
-        .output()
-        .expect("run lede-train")
-}
-
 fn pick(m: &Model, text: &str, length: Length) -> Vec<usize> {
     let sentences: Vec<&str> = text.split_inclusive(". ").map(str::trim).collect();
     let opts = AnalyzeOptions {
@@ -228,8 +217,7 @@ fn pick(m: &Model, text: &str, length: Length) -> Vec<usize> {
 #[test]
 fn compression_bands_learn_a_style_per_summary_length() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("m");
-    let o = train_recipe(&two_styles(dir.path()), &out);
+    let (o, out) = util::train_recipe(dir.path(), &two_styles(dir.path()));
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let m = Model::load(&out).unwrap();
     let bands = &m.extras.scorer.as_ref().unwrap().bands;
@@ -254,13 +242,13 @@ fn band_edges_that_leave_a_band_too_few_articles_are_refused() {
     // Every article compresses by at least 0.5: a band below 0.3 would be empty.
     r["summary"]["band_edges_grid"] = serde_json::json!([[0.3]]);
     std::fs::write(&recipe, r.to_string()).unwrap();
-    let o = train_recipe(&recipe, &dir.path().join("m"));
+    let (o, _) = util::train_recipe(dir.path(), &recipe);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("band_edges_grid"), "{err}");
     r["summary"]["band_edges_grid"] = serde_json::json!([[0.8, 0.6]]);
     std::fs::write(&recipe, r.to_string()).unwrap();
-    let o = train_recipe(&recipe, &dir.path().join("m"));
+    let (o, _) = util::train_recipe(dir.path(), &recipe);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("ascending"));
 }

@@ -122,22 +122,7 @@ fn blend_recipe(dir: &std::path::Path, cv_folds: u32) -> std::path::PathBuf {
 
 /// lede-train on [`blend_recipe`] into `dir/m`: its output and the model directory.
 fn train_blend(dir: &std::path::Path, cv_folds: u32) -> (std::process::Output, std::path::PathBuf) {
-    train_recipe(dir, &blend_recipe(dir, cv_folds))
-}
-
-/// lede-train on `recipe` into `dir/m`: its output and the model directory.
-fn train_recipe(
-    dir: &std::path::Path,
-    recipe: &std::path::Path,
-) -> (std::process::Output, std::path::PathBuf) {
-    let out = dir.join("m");
-    let o = train(&[
-        "--recipe",
-        recipe.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    (o, out)
+    util::train_recipe(dir, &blend_recipe(dir, cv_folds))
 }
 
 #[test]
@@ -195,7 +180,7 @@ fn train_min_df_grid(
     recipe["heads"][0]["blend_share_grid"] = serde_json::json!([]);
     recipe["heads"][0]["min_df_grid"] = serde_json::json!(grid);
     std::fs::write(&path, recipe.to_string()).unwrap();
-    train_recipe(dir, &path)
+    util::train_recipe(dir, &path)
 }
 
 #[test]

@@ -16,6 +16,19 @@ pub fn default_model() -> PathBuf {
     repo().join("models/default")
 }
 
+/// lede-train on `recipe` into `dir/m`: its output and the model directory.
+pub fn train_recipe(dir: &Path, recipe: &Path) -> (std::process::Output, PathBuf) {
+    let out = dir.join("m");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_lede-train"))
+        .arg("--recipe")
+        .arg(recipe)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("run lede-train");
+    (o, out)
+}
+
 pub fn fixture(name: &str) -> PathBuf {
     repo().join("tests/fixtures").join(name)
 }

@@ -267,12 +267,10 @@ fn fold_models(
     // The bands and penalties the trainer chose by cross-validation on all its articles are
     // kept (re-choosing them inside each fold would multiply the fits by the grids and the
     // folds; the CV curve over alpha is flat to the third decimal, see the model card).
-    let plan = model
-        .meta
-        .summary_scorer
-        .as_ref()
-        .map(trainer::BandPlan::of)
-        .unwrap_or_else(|| trainer::BandPlan::single(recipe.alpha));
+    let plan = model.meta.summary_scorer.as_ref().map_or_else(
+        || trainer::BandPlan::single(recipe.alpha),
+        |c| trainer::BandPlan::of(c, recipe.alpha),
+    );
     let articles = trainer::load_articles(model, &recipe)?;
     let mut models = Vec::new();
     for f in 0..k as usize {

@@ -78,6 +78,13 @@ impl LinearScorer {
     }
 }
 
+/// The band of a compression given the ascending edges between bands (0 = below the first
+/// edge; an edge belongs to the band above it). Training assigns articles to bands and serving
+/// picks a request's band with this one rule.
+pub fn band_index(edges: impl IntoIterator<Item = f64>, compression: f64) -> usize {
+    edges.into_iter().take_while(|e| *e <= compression).count()
+}
+
 /// The linear model of one range of compression.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Band {
@@ -130,13 +137,9 @@ impl SentenceScorer {
 
     /// The linear model that scores a summary of this compression.
     pub fn band(&self, compression: f64) -> &LinearScorer {
-        // `check` guarantees a first band at 0; compression is in [0, 1).
-        let i = self
-            .bands
-            .iter()
-            .rposition(|b| b.min_compression <= compression)
-            .unwrap_or(0);
-        &self.bands[i].scorer
+        // `check` guarantees a first band at 0; the others start at the edges.
+        let edges = self.bands.iter().skip(1).map(|b| b.min_compression);
+        &self.bands[band_index(edges, compression)].scorer
     }
 
     /// Probability that each sentence belongs in a summary of this compression (same order as

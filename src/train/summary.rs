@@ -33,7 +33,7 @@ use super::{fold_of, TrainError};
 use crate::eval::summaries::{ngrams, rouge, rouge_n, RougeVocab};
 use crate::model::{ComponentMeta, DataFile, Model, SummaryInput};
 use crate::summarize::features::{self, Row};
-use crate::summarize::learned::{Band, LinearScorer, SentenceScorer};
+use crate::summarize::learned::{band_index, Band, LinearScorer, SentenceScorer};
 use crate::summarize::{self, Length, Order, SummarizerConfig};
 use crate::text;
 
@@ -353,9 +353,13 @@ pub fn compression(a: &Article) -> f64 {
     features::compression(a.reference_sentences, a.labels.len())
 }
 
-/// The band of a compression, given ascending edges (0 = below the first edge).
-fn band_of(edges: &[f64], compression: f64) -> usize {
-    edges.iter().take_while(|e| **e <= compression).count()
+/// The articles of each band of `edges` (by [`compression`]).
+fn split_bands<'a>(edges: &[f64], articles: &[&'a Article]) -> Vec<Vec<&'a Article>> {
+    let mut bands = vec![Vec::new(); edges.len() + 1];
+    for a in articles {
+        bands[band_index(edges.iter().copied(), compression(a))].push(*a);
+    }
+    bands
 }
 
 /// The cross-validation fold of an article.
@@ -491,8 +495,9 @@ impl BandPlan {
     }
 
     /// The plan a trained scorer's metadata records (`band_edges` and `alphas` in its config;
-    /// a scorer trained before bands records one `alpha` in its metrics).
-    pub fn of(meta: &ComponentMeta) -> Self {
+    /// a scorer trained before bands records one `alpha` in its metrics; `default_alpha` when
+    /// it records neither).
+    pub fn of(meta: &ComponentMeta, default_alpha: f64) -> Self {
         let floats = |key: &str| -> Option<Vec<f64>> {
             meta.config
                 .get(key)?
@@ -505,17 +510,8 @@ impl BandPlan {
             (Some(edges), Some(alphas)) if alphas.len() == edges.len() + 1 => {
                 BandPlan { edges, alphas }
             }
-            _ => BandPlan::single(meta.metrics.get("alpha").copied().unwrap_or(1.0)),
+            _ => BandPlan::single(meta.metrics.get("alpha").copied().unwrap_or(default_alpha)),
         }
-    }
-
-    /// The articles of each band.
-    fn split<'a>(&self, articles: &[&'a Article]) -> Vec<Vec<&'a Article>> {
-        let mut bands = vec![Vec::new(); self.edges.len() + 1];
-        for a in articles {
-            bands[band_of(&self.edges, compression(a))].push(*a);
-        }
-        bands
     }
 
     /// Fits every band on its articles (see [`fit_linear`]).
@@ -526,7 +522,7 @@ impl BandPlan {
         objective: Objective,
     ) -> Result<SentenceScorer, TrainError> {
         let mut bands = Vec::with_capacity(self.alphas.len());
-        for (b, members) in self.split(articles).iter().enumerate() {
+        for (b, members) in split_bands(&self.edges, articles).iter().enumerate() {
             if members.is_empty() {
                 return Err(TrainError::Summary(format!(
                     "compression band {b} of edges {:?} has no training articles",
@@ -659,11 +655,7 @@ pub fn choose_cv(articles: &[&Article], recipe: &SummaryRecipe) -> Result<CvChoi
     );
     let mut best: Option<CvChoice> = None;
     for edges in &recipe.band_edges_grid {
-        let plan = BandPlan {
-            edges: edges.clone(),
-            alphas: Vec::new(),
-        };
-        let bands = plan.split(articles);
+        let bands = split_bands(edges, articles);
         // One band (no edges) takes whatever there is.
         if let Some((b, m)) = bands
             .iter()
@@ -790,7 +782,7 @@ pub fn train(
         .bands
         .iter()
         .zip(&plan.alphas)
-        .zip(plan.split(&refs))
+        .zip(split_bands(&plan.edges, &refs))
         .map(|((b, alpha), members)| {
             serde_json::json!({
                 "min_compression": b.min_compression,
