@@ -79,12 +79,12 @@ line("lead-3 (Lede's segmentation)", lead_c)
 for k, v in peers["summaries_cnndm"].items(): line(k + " (sumy's segmentation)", v)
 print("\n".join(rows))
 tr = peers["summaries"]["sumy TextRank"]
-# The cnn/dm floors are not met yet (issue #13 stays open): like the topic floor above they are
-# printed and enforced only with SUMMARY_GATE_ALL=1, so the gate keeps guarding the bbc floor.
+# The bbc-only floor is not met (issue #13 stays open on it): like the topic floor above it is
+# printed and enforced only with SUMMARY_GATE_ALL=1, so the gate keeps guarding the others.
 import os
 strict = os.environ.get("SUMMARY_GATE_ALL") == "1"
 checks = [("bbc >= TextRank", all(a >= b for a, b in zip(lede_bbc, tr)), True),
-          ("cnn/dm CV >= lead-3", all(a >= b for a, b in zip(lede_c, lead_c)), strict),
+          ("cnn/dm CV >= lead-3", all(a >= b for a, b in zip(lede_c, lead_c)), True),
           ("bbc-only on cnn/dm >= lead-3", all(a >= b for a, b in zip(bbc_only, lead_c)), strict)]
 best = max(v[0] for v in peers["summaries"].values())
 print(f"\ngoals: bbc ROUGE-1 {lede_bbc[0] - best:+.1f} over the best peer; cnn/dm ROUGE-1 {lede_c[0] - lead_c[0]:+.1f} over lead-3 (goal +1.0 each)")

@@ -70,6 +70,9 @@ pub const NAMES: [&str; N] = [
     "position_over_budget_x_compression",
 ];
 
+/// Index of `position_log` (`ln(1 + position)`), the feature a lead prior acts on.
+pub const POSITION_LOG: usize = 4;
+
 /// Number of base features.
 pub const BASE: usize = 20;
 
@@ -201,6 +204,7 @@ mod tests {
         n.sort_unstable();
         n.dedup();
         assert_eq!(n.len(), N);
+        assert_eq!(NAMES[POSITION_LOG], "position_log");
     }
 
     #[test]

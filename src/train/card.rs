@@ -160,8 +160,11 @@ fn summary_card(c: Option<&ComponentMeta>) -> String {
             .iter()
             .map(|b| {
                 format!(
-                    "compression >= {} (L2 penalty {}, {} articles)",
-                    b["min_compression"], b["alpha"], b["articles"]
+                    "compression >= {} (L2 penalty {}, lead prior {}, {} articles)",
+                    b["min_compression"],
+                    b["alpha"],
+                    b.get("lead_prior").unwrap_or(&serde_json::json!(0.0)),
+                    b["articles"]
                 )
             })
             .collect::<Vec<_>>()
@@ -169,7 +172,7 @@ fn summary_card(c: Option<&ComponentMeta>) -> String {
         None => format!("one model (L2 penalty {})", m("alpha")),
     };
     let mut s = format!(
-        "## Summaries\n\n- Scorer: {} over the sentence features {}\n- Compression bands (one linear model each; bands and penalties chosen by {}-fold cross-validation over articles): {}\n- CV ROUGE-1/2/L (Rust approximation, mean per file then over files) {:.1} / {:.1} / {:.1}\n- Training: {} articles, {} sentences, {} labelled by the greedy ROUGE oracle\n",
+        "## Summaries\n\n- Scorer: {} over the sentence features {}\n- Compression bands (one linear model each; bands, penalties and lead priors chosen by {}-fold cross-validation over articles): {}\n- CV ROUGE-1/2/L (Rust approximation, mean per file then over files) {:.1} / {:.1} / {:.1}\n- Training: {} articles, {} sentences, {} labelled by the greedy ROUGE oracle\n",
         c.kind,
         c.config["features"],
         m("cv_folds"),

@@ -118,6 +118,14 @@ pub struct SummaryRecipe {
     /// quarter of the article, one for shorter ones). Default `[[]]`: one model.
     #[serde(default = "default_band_edges_grid")]
     pub band_edges_grid: Vec<Vec<f64>>,
+    /// Candidate strengths of a lead prior added to each band's fitted model, chosen per band
+    /// by the cross-validation on ROUGE itself (see [`add_lead_prior`]): the oracle labels the
+    /// model is fitted on are not the metric, and how far a summary should lean on the lead is
+    /// a property of the reference style that the metric measures directly. Each value is >= 0
+    /// (0 = the fitted model as it is). Default `[0, 0.25, 0.5, 1, 2, 4]` (the grid costs no
+    /// extra fits: every fold's model is scored once per value).
+    #[serde(default = "default_lead_prior_grid")]
+    pub lead_prior_grid: Vec<f64>,
 }
 
 /// Fewest training articles a compression band may have.
@@ -125,6 +133,10 @@ pub const MIN_BAND_ARTICLES: usize = 20;
 
 fn default_band_edges_grid() -> Vec<Vec<f64>> {
     vec![vec![]]
+}
+
+fn default_lead_prior_grid() -> Vec<f64> {
+    vec![0.0, 0.25, 0.5, 1.0, 2.0, 4.0]
 }
 
 /// The training objective of the scorer.
@@ -171,6 +183,7 @@ impl SummaryRecipe {
             balance_files: true,
             objective: Objective::default(),
             band_edges_grid: default_band_edges_grid(),
+            lead_prior_grid: default_lead_prior_grid(),
         }
     }
 
@@ -197,6 +210,16 @@ impl SummaryRecipe {
             .any(|a| !(a.is_finite() && *a > 0.0))
         {
             return bad("alpha and alpha_grid values must be positive and finite");
+        }
+        if self.lead_prior_grid.is_empty()
+            || self
+                .lead_prior_grid
+                .iter()
+                .any(|l| !(l.is_finite() && *l >= 0.0))
+        {
+            return bad(
+                "lead_prior_grid needs at least one value, each >= 0 and finite ([0] = none)",
+            );
         }
         if self.band_edges_grid.is_empty() {
             return bad("band_edges_grid needs at least one entry ([] = one model)");
@@ -476,27 +499,54 @@ pub fn fit_linear(
     })
 }
 
-/// How a scorer's bands are fitted: the edges between them and each band's penalty.
+/// Adds a lead prior of strength `lambda` to a fitted model: the weight of `position_log` (the
+/// standardised `ln(1 + position)`) drops by `lambda` times the spread (standard deviation) of
+/// the model's own logit over `rows`, the sentences it was fitted on. So
+/// `lambda` is measured in units of the learned score, whatever the penalty, and 1 means one
+/// standard deviation of position moves a sentence as much as one of the learned score. The
+/// result is still one linear model over the same features: serving is unchanged.
+pub fn add_lead_prior<'a>(
+    scorer: &mut LinearScorer,
+    lambda: f64,
+    rows: impl IntoIterator<Item = &'a Row>,
+) {
+    if lambda == 0.0 {
+        return;
+    }
+    let logits: Vec<f64> = rows.into_iter().map(|r| scorer.logit(r)).collect();
+    let n = logits.len().max(1) as f64;
+    let mean = logits.iter().sum::<f64>() / n;
+    let spread = (logits.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / n).sqrt();
+    // A model with no spread (all weights 0) still gets a prior of unit strength.
+    let spread = if spread > 1e-12 { spread } else { 1.0 };
+    scorer.weights[features::POSITION_LOG] -= lambda * spread;
+}
+
+/// How a scorer's bands are fitted: the edges between them, each band's penalty and lead
+/// prior.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BandPlan {
     /// Ascending compression edges (none = one band).
     pub edges: Vec<f64>,
     /// The penalty of each band (`edges.len() + 1` of them).
     pub alphas: Vec<f64>,
+    /// The lead prior of each band ([`add_lead_prior`]; as many as `alphas`).
+    pub lead_priors: Vec<f64>,
 }
 
 impl BandPlan {
-    /// One band with this penalty.
+    /// One band with this penalty and no lead prior.
     pub fn single(alpha: f64) -> Self {
         BandPlan {
             edges: Vec::new(),
             alphas: vec![alpha],
+            lead_priors: vec![0.0],
         }
     }
 
-    /// The plan a trained scorer's metadata records (`band_edges` and `alphas` in its config;
-    /// a scorer trained before bands records one `alpha` in its metrics; `default_alpha` when
-    /// it records neither).
+    /// The plan a trained scorer's metadata records (`band_edges`, `alphas` and `lead_priors`
+    /// in its config; a scorer trained before bands records one `alpha` in its metrics;
+    /// `default_alpha` when it records neither; no lead prior when it records none).
     pub fn of(meta: &ComponentMeta, default_alpha: f64) -> Self {
         let floats = |key: &str| -> Option<Vec<f64>> {
             meta.config
@@ -506,15 +556,21 @@ impl BandPlan {
                 .map(|v| v.as_f64())
                 .collect()
         };
-        match (floats("band_edges"), floats("alphas")) {
-            (Some(edges), Some(alphas)) if alphas.len() == edges.len() + 1 => {
-                BandPlan { edges, alphas }
-            }
+        let mut plan = match (floats("band_edges"), floats("alphas")) {
+            (Some(edges), Some(alphas)) if alphas.len() == edges.len() + 1 => BandPlan {
+                lead_priors: vec![0.0; alphas.len()],
+                edges,
+                alphas,
+            },
             _ => BandPlan::single(meta.metrics.get("alpha").copied().unwrap_or(default_alpha)),
+        };
+        if let Some(priors) = floats("lead_priors").filter(|p| p.len() == plan.alphas.len()) {
+            plan.lead_priors = priors;
         }
+        plan
     }
 
-    /// Fits every band on its articles (see [`fit_linear`]).
+    /// Fits every band on its articles (see [`fit_linear`]) and adds its lead prior.
     pub fn fit(
         &self,
         articles: &[&Article],
@@ -529,9 +585,15 @@ impl BandPlan {
                     self.edges
                 )));
             }
+            let mut scorer = fit_linear(members, self.alphas[b], balance, objective)?;
+            add_lead_prior(
+                &mut scorer,
+                self.lead_priors[b],
+                members.iter().flat_map(|a| &a.features),
+            );
             bands.push(Band {
                 min_compression: if b == 0 { 0.0 } else { self.edges[b - 1] },
-                scorer: fit_linear(members, self.alphas[b], balance, objective)?,
+                scorer,
             });
         }
         Ok(SentenceScorer { bands })
@@ -581,29 +643,34 @@ fn macro_rouge(per_article: &[(usize, [f64; 3])], files: usize) -> [f64; 3] {
 type OutOfFold = Vec<(usize, [f64; 3])>;
 
 /// Out-of-fold ROUGE-1/2/L of each article (with its file) for a single linear model with
-/// penalty `alpha` fitted on the other folds of `articles`. The folds are fitted on scoped
+/// penalty `alpha` fitted on the other folds of `articles`, once for each lead prior of
+/// `lead_priors` (same order; the prior costs no refit). The folds are fitted on scoped
 /// threads (one per fold; each fit is deterministic, and the results are collected in fold
 /// order, so the outcome does not depend on the thread count).
 fn cv_linear(
     articles: &[&Article],
     alpha: f64,
+    lead_priors: &[f64],
     recipe: &SummaryRecipe,
-) -> Result<OutOfFold, TrainError> {
+) -> Result<Vec<OutOfFold>, TrainError> {
     let k = recipe.cv_folds as usize;
-    let one_fold = |f: usize| -> Result<OutOfFold, TrainError> {
+    let one_fold = |f: usize| -> Result<Vec<OutOfFold>, TrainError> {
         let in_fold = |a: &Article| fold(a.file, a.line, recipe.seed, k) == f;
         let train: Vec<&Article> = articles.iter().copied().filter(|a| !in_fold(a)).collect();
         let test: Vec<&Article> = articles.iter().copied().filter(|a| in_fold(a)).collect();
         if train.is_empty() || test.is_empty() {
-            return Ok(Vec::new());
+            return Ok(vec![Vec::new(); lead_priors.len()]);
         }
-        let s = SentenceScorer::from(fit_linear(
-            &train,
-            alpha,
-            recipe.balance_files,
-            recipe.objective,
-        )?);
-        Ok(test.iter().map(|a| (a.file, evaluate(&s, a))).collect())
+        let fitted = fit_linear(&train, alpha, recipe.balance_files, recipe.objective)?;
+        Ok(lead_priors
+            .iter()
+            .map(|&lambda| {
+                let mut scorer = fitted.clone();
+                add_lead_prior(&mut scorer, lambda, train.iter().flat_map(|a| &a.features));
+                let s = SentenceScorer::from(scorer);
+                test.iter().map(|a| (a.file, evaluate(&s, a))).collect()
+            })
+            .collect())
     };
     let folds: Vec<Result<_, TrainError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..k).map(|f| scope.spawn(move || one_fold(f))).collect();
@@ -612,11 +679,13 @@ fn cv_linear(
             .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect()
     });
-    let mut per_article = Vec::with_capacity(articles.len());
+    let mut per_prior = vec![Vec::with_capacity(articles.len()); lead_priors.len()];
     for f in folds {
-        per_article.extend(f?);
+        for (all, part) in per_prior.iter_mut().zip(f?) {
+            all.extend(part);
+        }
     }
-    Ok(per_article)
+    Ok(per_prior)
 }
 
 /// What the cross-validation chose: the bands and their CV ROUGE-1/2/L (macro over files).
@@ -625,10 +694,10 @@ pub struct CvChoice {
     pub rouge: [f64; 3],
 }
 
-/// Chooses the band edges and each band's penalty by k-fold cross-validation over `articles`
-/// (the same folds throughout): for each entry of `band_edges_grid`, each band takes the
-/// penalty with the best CV ROUGE on its own articles, and the entry whose bands together
-/// score best wins.
+/// Chooses the band edges and each band's penalty and lead prior by k-fold cross-validation
+/// over `articles` (the same folds throughout): for each entry of `band_edges_grid`, each band
+/// takes the penalty and lead prior with the best CV ROUGE on its own articles, and the entry
+/// whose bands together score best wins.
 pub fn choose_cv(articles: &[&Article], recipe: &SummaryRecipe) -> Result<CvChoice, TrainError> {
     let k = recipe.cv_folds;
     let files = recipe.data.len();
@@ -681,36 +750,42 @@ pub fn choose_cv(articles: &[&Article], recipe: &SummaryRecipe) -> Result<CvChoi
                 .sum::<f64>()
         };
         let mut alphas = Vec::with_capacity(bands.len());
+        let mut lead_priors = Vec::with_capacity(bands.len());
         let mut per_article = Vec::with_capacity(articles.len());
         for (b, members) in bands.iter().enumerate() {
-            let mut band_best: Option<(f64, f64, OutOfFold)> = None;
+            let mut band_best: Option<(f64, f64, f64, OutOfFold)> = None;
             for &alpha in &grid {
-                let scored = cv_linear(members, alpha, recipe)?;
+                let per_prior = cv_linear(members, alpha, &recipe.lead_prior_grid, recipe)?;
                 bar.inc(1);
-                let r = macro_rouge(&scored, files);
-                tracing::info!(
-                    ?edges,
-                    band = b,
-                    articles = members.len(),
-                    alpha,
-                    rouge1 = r[0],
-                    rouge2 = r[1],
-                    rouge_l = r[2],
-                    "summary scorer: {k}-fold CV"
-                );
-                let value = share(&scored);
-                if band_best.as_ref().is_none_or(|(_, x, _)| value > *x) {
-                    band_best = Some((alpha, value, scored));
+                for (&lead_prior, scored) in recipe.lead_prior_grid.iter().zip(per_prior) {
+                    let r = macro_rouge(&scored, files);
+                    tracing::info!(
+                        ?edges,
+                        band = b,
+                        articles = members.len(),
+                        alpha,
+                        lead_prior,
+                        rouge1 = r[0],
+                        rouge2 = r[1],
+                        rouge_l = r[2],
+                        "summary scorer: {k}-fold CV"
+                    );
+                    let value = share(&scored);
+                    if band_best.as_ref().is_none_or(|(_, _, x, _)| value > *x) {
+                        band_best = Some((alpha, lead_prior, value, scored));
+                    }
                 }
             }
-            let (alpha, _, scored) = band_best.expect("the alpha grid is not empty");
+            let (alpha, lead_prior, _, scored) = band_best.expect("the alpha grid is not empty");
             alphas.push(alpha);
+            lead_priors.push(lead_prior);
             per_article.extend(scored);
         }
         let rouge = macro_rouge(&per_article, files);
         tracing::info!(
             ?edges,
             ?alphas,
+            ?lead_priors,
             rouge1 = rouge[0],
             rouge2 = rouge[1],
             rouge_l = rouge[2],
@@ -724,6 +799,7 @@ pub fn choose_cv(articles: &[&Article], recipe: &SummaryRecipe) -> Result<CvChoi
                 plan: BandPlan {
                     edges: edges.clone(),
                     alphas,
+                    lead_priors,
                 },
                 rouge,
             });
@@ -781,12 +857,13 @@ pub fn train(
     let bands: Vec<serde_json::Value> = scorer
         .bands
         .iter()
-        .zip(&plan.alphas)
+        .zip(plan.alphas.iter().zip(&plan.lead_priors))
         .zip(split_bands(&plan.edges, &refs))
-        .map(|((b, alpha), members)| {
+        .map(|((b, (alpha, lead_prior)), members)| {
             serde_json::json!({
                 "min_compression": b.min_compression,
                 "alpha": alpha,
+                "lead_prior": lead_prior,
                 "articles": members.len(),
                 // Weights on the standardised features, for the model card (the bundle holds
                 // them).
@@ -804,6 +881,7 @@ pub fn train(
             "features": features::NAMES.as_slice(),
             "band_edges": plan.edges,
             "alphas": plan.alphas,
+            "lead_priors": plan.lead_priors,
             "bands": bands,
             "recipe": recipe,
         }),
@@ -848,5 +926,95 @@ mod tests {
         assert_eq!(oracle(&sents, &reference), vec![0, 1]);
         assert!(oracle(&sents, &v.tokens("unrelated gibberish zebra")).is_empty());
         assert!(oracle(&[], &reference).is_empty());
+    }
+
+    /// A model that prefers long sentences, over an article whose long sentence comes last.
+    fn long_sentence_model_and_rows() -> (LinearScorer, Vec<Row>) {
+        let rows: Vec<Row> = (0..6)
+            .map(|i| {
+                let mut r = [0.0; features::N];
+                r[features::POSITION_LOG] = (1.0 + i as f64).ln();
+                r[7] = if i == 5 { 2.0 } else { 0.5 }; // length
+                r
+            })
+            .collect();
+        let mut weights = vec![0.0; features::N];
+        weights[7] = 1.0;
+        let scorer = LinearScorer {
+            features: features::NAMES.iter().map(|s| s.to_string()).collect(),
+            mean: vec![0.0; features::N],
+            scale: vec![1.0; features::N],
+            weights,
+            bias: 0.0,
+        };
+        (scorer, rows)
+    }
+
+    fn best(scorer: &LinearScorer, rows: &[Row]) -> usize {
+        let s = scorer.score(rows);
+        (0..rows.len())
+            .max_by(|&a, &b| s[a].total_cmp(&s[b]))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_lead_prior_moves_the_ranking_toward_the_lead_in_units_of_the_learned_score() {
+        let (fitted, rows) = long_sentence_model_and_rows();
+        assert_eq!(best(&fitted, &rows), 5);
+        let mut none = fitted.clone();
+        add_lead_prior(&mut none, 0.0, &rows);
+        assert_eq!(none, fitted, "a prior of 0 leaves the model as it was");
+        let mut weak = fitted.clone();
+        add_lead_prior(&mut weak, 0.1, &rows);
+        assert_eq!(
+            best(&weak, &rows),
+            5,
+            "a weak prior does not outweigh the learned score"
+        );
+        let mut strong = fitted.clone();
+        add_lead_prior(&mut strong, 5.0, &rows);
+        assert_eq!(
+            best(&strong, &rows),
+            0,
+            "a strong prior ranks the lead first"
+        );
+        assert!(strong.check().is_ok());
+        // Scaling the learned weights scales the prior with them: the same lambda, the same
+        // ranking.
+        let mut scaled = fitted.clone();
+        scaled.weights[7] = 10.0;
+        add_lead_prior(&mut scaled, 0.1, &rows);
+        assert_eq!(best(&scaled, &rows), 5);
+        let mut scaled_strong = fitted.clone();
+        scaled_strong.weights[7] = 10.0;
+        add_lead_prior(&mut scaled_strong, 5.0, &rows);
+        assert_eq!(best(&scaled_strong, &rows), 0);
+    }
+
+    #[test]
+    fn the_plan_of_a_scorer_records_its_lead_priors() {
+        let meta = |config: serde_json::Value| ComponentMeta {
+            kind: "logistic-regression".into(),
+            metrics: [("alpha".to_owned(), 7.0)].into_iter().collect(),
+            data: Vec::new(),
+            config,
+        };
+        let plan = BandPlan::of(
+            &meta(
+                serde_json::json!({"band_edges": [0.8], "alphas": [100.0, 10.0], "lead_priors": [0.0, 1.5]}),
+            ),
+            1.0,
+        );
+        assert_eq!(plan.lead_priors, vec![0.0, 1.5]);
+        // Scorers trained before lead priors have none.
+        let old = BandPlan::of(
+            &meta(serde_json::json!({"band_edges": [0.8], "alphas": [100.0, 10.0]})),
+            1.0,
+        );
+        assert_eq!(old.lead_priors, vec![0.0, 0.0]);
+        assert_eq!(
+            BandPlan::of(&meta(serde_json::json!({})), 1.0),
+            BandPlan::single(7.0)
+        );
     }
 }
