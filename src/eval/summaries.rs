@@ -264,9 +264,10 @@ fn fold_models(
         tracing::warn!("--cv-folds: the model's scorer was not trained on this file; no CV needed");
         return Ok(None);
     };
-    // The bands and penalties the trainer chose by cross-validation on all its articles are
-    // kept (re-choosing them inside each fold would multiply the fits by the grids and the
-    // folds; the CV curve over alpha is flat to the third decimal, see the model card).
+    // The bands, penalties and lead priors the trainer chose by cross-validation on all its
+    // articles are kept (re-choosing them inside each fold would multiply the fits by the grids
+    // and the folds). The figure is therefore not nested: README reports how it moves with the
+    // lead prior, and a nested run of it.
     let plan = model.meta.summary_scorer.as_ref().map_or_else(
         || trainer::BandPlan::single(recipe.alpha),
         |c| trainer::BandPlan::of(c, recipe.alpha),
