@@ -26,9 +26,17 @@ fn main() -> anyhow::Result<()> {
     .context("parse the summary recipe")?;
     recipe.resolve(Path::new(recipe_path).parent().unwrap_or(Path::new(".")));
     let (scorer, component) = summary::train(&model, &recipe)?;
+    let cfg = |k: &str| {
+        component
+            .config
+            .get(k)
+            .map_or("-".into(), |v| v.to_string())
+    };
     eprintln!(
-        "alpha {} CV ROUGE-1/2/L {:.1} / {:.1} / {:.1}",
-        component.metrics["alpha"],
+        "band edges {} penalties {} lead priors {}: CV ROUGE-1/2/L {:.1} / {:.1} / {:.1}",
+        cfg("band_edges"),
+        cfg("alphas"),
+        cfg("lead_priors"),
         100.0 * component.metrics["cv_rouge1"],
         100.0 * component.metrics["cv_rouge2"],
         100.0 * component.metrics["cv_rougeL"]

@@ -233,22 +233,59 @@ fn compression_bands_learn_a_style_per_summary_length() {
     assert_eq!(pick(&m, &short, Length::Sentences(5)), [5, 6, 7, 8, 9]);
 }
 
+/// The recipe of [`two_styles`] with one key of its summary section set to `value`.
+fn two_styles_with(
+    dir: &std::path::Path,
+    key: &str,
+    value: serde_json::Value,
+) -> std::path::PathBuf {
+    let recipe = two_styles(dir);
+    let mut r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&recipe).unwrap()).unwrap();
+    r["summary"][key] = value;
+    std::fs::write(&recipe, r.to_string()).unwrap();
+    recipe
+}
+
 #[test]
 fn band_edges_that_leave_a_band_too_few_articles_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let recipe = two_styles(dir.path());
-    let mut r: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&recipe).unwrap()).unwrap();
     // Every article compresses by at least 0.5: a band below 0.3 would be empty.
-    r["summary"]["band_edges_grid"] = serde_json::json!([[0.3]]);
-    std::fs::write(&recipe, r.to_string()).unwrap();
+    let recipe = two_styles_with(dir.path(), "band_edges_grid", serde_json::json!([[0.3]]));
     let (o, _) = util::train_recipe(dir.path(), &recipe);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("band_edges_grid"), "{err}");
-    r["summary"]["band_edges_grid"] = serde_json::json!([[0.8, 0.6]]);
-    std::fs::write(&recipe, r.to_string()).unwrap();
+    let recipe = two_styles_with(
+        dir.path(),
+        "band_edges_grid",
+        serde_json::json!([[0.8, 0.6]]),
+    );
     let (o, _) = util::train_recipe(dir.path(), &recipe);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("ascending"));
+}
+
+#[test]
+fn repeated_cross_validation_is_recorded_and_zero_repeats_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let recipe = two_styles_with(dir.path(), "cv_repeats", serde_json::json!(2));
+    let (o, out) = util::train_recipe(dir.path(), &recipe);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let m = Model::load(&out).unwrap();
+    let scorer = m.meta.summary_scorer.as_ref().unwrap();
+    assert_eq!(scorer.metrics["cv_repeats"], 2.0);
+    let card = std::fs::read_to_string(out.join("MODEL_CARD.md")).unwrap();
+    assert!(
+        card.contains("repeated 2 times with different folds"),
+        "{card}"
+    );
+    // Both styles are still learned with the choices the pooled folds made.
+    let long = article(1001, 20).join(" ");
+    assert_eq!(pick(&m, &long, Length::Sentences(1)), [0]);
+
+    let recipe = two_styles_with(dir.path(), "cv_repeats", serde_json::json!(0));
+    let (o, _) = util::train_recipe(dir.path(), &recipe);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cv_repeats must be >= 1"));
 }

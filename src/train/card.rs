@@ -172,10 +172,14 @@ fn summary_card(c: Option<&ComponentMeta>) -> String {
         None => format!("one model (L2 penalty {})", m("alpha")),
     };
     let mut s = format!(
-        "## Summaries\n\n- Scorer: {} over the sentence features {}\n- Compression bands (one linear model each; bands, penalties and lead priors chosen by {}-fold cross-validation over articles): {}\n- CV ROUGE-1/2/L (Rust approximation, mean per file then over files) {:.1} / {:.1} / {:.1}\n- Training: {} articles, {} sentences, {} labelled by the greedy ROUGE oracle\n",
+        "## Summaries\n\n- Scorer: {} over the sentence features {}\n- Compression bands (one linear model each; bands, penalties and lead priors chosen by {}-fold cross-validation over articles{}): {}\n- CV ROUGE-1/2/L (Rust approximation, mean per file then over files) {:.1} / {:.1} / {:.1}\n- Training: {} articles, {} sentences, {} labelled by the greedy ROUGE oracle\n",
         c.kind,
         c.config["features"],
         m("cv_folds"),
+        match c.metrics.get("cv_repeats") {
+            Some(r) if *r > 1.0 => format!(", repeated {r} times with different folds"),
+            _ => String::new(),
+        },
         bands,
         100.0 * m("cv_rouge1"),
         100.0 * m("cv_rouge2"),
