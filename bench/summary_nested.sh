@@ -9,7 +9,9 @@
 # Needs ../shared/data (DATA=dir). REPEATS=N overrides the recipe's cv_repeats (inner CV);
 # EDGES='[[0.8]]' and ALPHAS='[100]' override its band_edges_grid and alpha_grid (JSON): a
 # cheaper, partly nested check that re-chooses only what the grids leave open.
-# usage: bench/summary_nested.sh     (about 2 minutes per outer fold and repeat on 2 cores)
+# usage: bench/summary_nested.sh
+# Time on 2 cores (2026-12-03, sharing them with other work): about an hour with the full grids;
+# with EDGES and ALPHAS fixed, about 3 minutes per outer fold and repeat.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-../shared/data}
