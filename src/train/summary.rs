@@ -709,9 +709,9 @@ pub struct CvChoice {
 }
 
 /// Chooses the band edges and each band's penalty and lead prior by k-fold cross-validation
-/// over `articles` (the same folds throughout, `cv_repeats` fold assignments pooled): for each entry of `band_edges_grid`, each band
-/// takes the penalty and lead prior with the best CV ROUGE on its own articles, and the entry
-/// whose bands together score best wins.
+/// over `articles` (the same folds throughout; `cv_repeats` fold assignments, pooled): for each
+/// entry of `band_edges_grid`, each band takes the penalty and lead prior with the best CV ROUGE
+/// on its own articles, and the entry whose bands together score best wins.
 pub fn choose_cv(articles: &[&Article], recipe: &SummaryRecipe) -> Result<CvChoice, TrainError> {
     let k = recipe.cv_folds;
     let files = recipe.data.len();
@@ -725,13 +725,11 @@ pub fn choose_cv(articles: &[&Article], recipe: &SummaryRecipe) -> Result<CvChoi
     for a in articles {
         per_file[a.file] += 1;
     }
-    let repeats = recipe.cv_repeats as usize;
-    let fits: usize = recipe
-        .band_edges_grid
-        .iter()
-        .map(|e| (e.len() + 1) * grid.len() * repeats)
-        .sum();
-    let bar = ProgressBar::new(fits as u64).with_style(
+    // Fits of one entry of the grid: each band, penalty and repeat.
+    let fits_of =
+        |edges: &[f64]| ((edges.len() + 1) * grid.len() * recipe.cv_repeats as usize) as u64;
+    let fits: u64 = recipe.band_edges_grid.iter().map(|e| fits_of(e)).sum();
+    let bar = ProgressBar::new(fits).with_style(
         ProgressStyle::with_template(
             "summary scorer: cross-validation {bar:30} {pos}/{len} ({eta})",
         )
@@ -752,7 +750,7 @@ pub fn choose_cv(articles: &[&Article], recipe: &SummaryRecipe) -> Result<CvChoi
                 articles = m.len(),
                 "summary scorer: band edges skipped (a band has fewer than {MIN_BAND_ARTICLES} articles)"
             );
-            bar.inc(((edges.len() + 1) * grid.len() * repeats) as u64);
+            bar.inc(fits_of(edges));
             continue;
         }
         // Each band's penalty is the one that maximises its share of the overall metric (mean
