@@ -166,11 +166,13 @@ fn a_blend_without_cross_validation_is_a_recipe_error() {
     assert!(err.contains("blend_share_grid needs cv_folds > 1"), "{err}");
 }
 
-/// [`blend_recipe`] with `min_df_grid` added, trained into `dir/m`.
-fn train_min_df_grid(
+/// [`blend_recipe`] with the vocabulary grid `field` (`min_df_grid`, `sublinear_tf_grid`) set to
+/// `grid`, trained into `dir/m`.
+fn train_vocabulary_grid(
     dir: &std::path::Path,
     cv_folds: u32,
-    grid: &[u32],
+    field: &str,
+    grid: serde_json::Value,
 ) -> (std::process::Output, std::path::PathBuf) {
     std::fs::create_dir_all(dir).unwrap();
     let path = blend_recipe(dir, cv_folds);
@@ -178,9 +180,17 @@ fn train_min_df_grid(
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     // No blend: this is about the vocabulary, and a blend without CV fails its own check first.
     recipe["heads"][0]["blend_share_grid"] = serde_json::json!([]);
-    recipe["heads"][0]["min_df_grid"] = serde_json::json!(grid);
+    recipe["heads"][0][field] = grid;
     std::fs::write(&path, recipe.to_string()).unwrap();
     util::train_recipe(dir, &path)
+}
+
+fn train_min_df_grid(
+    dir: &std::path::Path,
+    cv_folds: u32,
+    grid: &[u32],
+) -> (std::process::Output, std::path::PathBuf) {
+    train_vocabulary_grid(dir, cv_folds, "min_df_grid", serde_json::json!(grid))
 }
 
 #[test]
@@ -210,6 +220,49 @@ fn min_df_is_chosen_by_cross_validation_and_recorded() {
     let one = lede::model::read_meta(&out1.join("model.lede")).unwrap();
     assert_eq!(one.heads[0].tfidf.min_df, 1);
     assert!(one.heads[0].vocabulary_size >= head.vocabulary_size);
+}
+
+#[test]
+fn sublinear_tf_is_chosen_by_cross_validation_and_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let grid = serde_json::json!([true, false]);
+    let (o, out) = train_vocabulary_grid(dir.path(), 3, "sublinear_tf_grid", grid);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let meta = lede::model::read_meta(&out.join("model.lede")).unwrap();
+    let head = &meta.heads[0];
+    let chosen = head.metrics["sublinear_tf"] == 1.0;
+    // The stored configuration is the chosen one, so serving weighs terms as CV did.
+    assert_eq!(head.tfidf.sublinear_tf, chosen);
+    let card = std::fs::read_to_string(out.join("MODEL_CARD.md")).unwrap();
+    assert!(
+        card.contains(&format!(
+            "TF-IDF sublinear tf {chosen} chosen from [true, false]"
+        )),
+        "{card}"
+    );
+    // A one-value grid overrides `tfidf.sublinear_tf` (true by default): the grid is applied.
+    let (o, out) = train_vocabulary_grid(
+        &dir.path().join("off"),
+        3,
+        "sublinear_tf_grid",
+        serde_json::json!([false]),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let meta = lede::model::read_meta(&out.join("model.lede")).unwrap();
+    assert!(!meta.heads[0].tfidf.sublinear_tf);
+    // Without cross-validation there is nothing to choose by.
+    let (o, _) = train_vocabulary_grid(
+        &dir.path().join("no-cv"),
+        0,
+        "sublinear_tf_grid",
+        serde_json::json!([true, false]),
+    );
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("sublinear_tf_grid needs cv_folds > 1"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -143,6 +143,7 @@ fn recipe_from_flags(a: &Args) -> Result<Recipe> {
         nb_grid: Vec::new(),
         blend_share_grid: Vec::new(),
         min_df_grid: Vec::new(),
+        sublinear_tf_grid: Vec::new(),
         calibrate: true,
         weight: 1.0,
         source_name: None,

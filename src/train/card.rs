@@ -89,6 +89,12 @@ pub fn model_card(recipe: &Recipe, trained: &Trained, command: &str) -> String {
                     h.tfidf.min_df, hr.min_df_grid
                 );
             }
+            if h.metrics.contains_key("sublinear_tf") {
+                s += &format!(
+                    "- TF-IDF sublinear tf {} chosen from {:?} by the same cross-validation\n",
+                    h.tfidf.sublinear_tf, hr.sublinear_tf_grid
+                );
+            }
             if let Some(t) = h.metrics.get("temperature") {
                 s += &format!(
                     "- Probabilities calibrated: softmax temperature {t:.4}, fitted on the out-of-fold predictions of that cross-validation (`lede-eval topics` reports the expected calibration error)\n"

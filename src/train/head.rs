@@ -7,7 +7,8 @@
 //!    source's labels ("label-set aware": a 2005 BBC row, whose desks have no world or health,
 //!    is judged over its five); then a softmax temperature fitted on the out-of-fold
 //!    predictions of the chosen configuration;
-//!    (with `min_df_grid`, passes 1-3 run once per `min_df` and the best selection wins);
+//!    (with `min_df_grid` or `sublinear_tf_grid`, passes 1-3 run once per `min_df` and
+//!    `sublinear_tf` and the best selection wins);
 //! 4. one linfa fit of the weighted sums (two for a blend);
 //! 5. **evaluation** of the held-out rows of every source, again over that source's labels.
 //!
@@ -380,8 +381,9 @@ fn data_files(
 /// counts, the prior evidence and cross-validation's selection on them.
 type Chosen = (HeadRecipe, Vocabulary, Counts, NbStats, select::Selection);
 
-/// Passes 1-3 once per candidate `min_df` (`h.min_df_grid`, or `h.tfidf.min_df` alone): the
-/// one whose selection scores best by the CV metric is kept.
+/// Passes 1-3 once per candidate `min_df` and `sublinear_tf` (`h.min_df_grid` crossed with
+/// `h.sublinear_tf_grid`; an empty grid is the `h.tfidf` value alone): the one whose selection
+/// scores best by the CV metric is kept (the first of equals, in grid order).
 fn choose_vocabulary(
     analyzer: &Analyzer,
     cleaner: Option<&LineClassifier>,
@@ -394,10 +396,20 @@ fn choose_vocabulary(
     } else {
         h.min_df_grid.clone()
     };
+    let sublinears = if h.sublinear_tf_grid.is_empty() {
+        vec![h.tfidf.sublinear_tf]
+    } else {
+        h.sublinear_tf_grid.clone()
+    };
+    let grid: Vec<(u32, bool)> = min_dfs
+        .iter()
+        .flat_map(|&m| sublinears.iter().map(move |&s| (m, s)))
+        .collect();
     let mut best: Option<Chosen> = None;
-    for &min_df in &min_dfs {
+    for &(min_df, sublinear_tf) in &grid {
         let mut hv = h.clone();
         hv.tfidf.min_df = min_df;
+        hv.tfidf.sublinear_tf = sublinear_tf;
         let v = vocabulary_pass(analyzer, cleaner, &hv, srcs)?;
         let counts = counts_pass(analyzer, cleaner, &hv, srcs, &v)?;
         let base = prior_evidence(analyzer, &v);
@@ -410,14 +422,14 @@ fn choose_vocabulary(
             k: hv.cv_folds as usize,
         };
         let sel = select::choose(&cv, own_weights)?;
-        if min_dfs.len() > 1 {
-            tracing::info!(head = %h.name, min_df, vocabulary = v.vectorizer.len(), cv = ?sel.key, "min_df CV");
+        if grid.len() > 1 {
+            tracing::info!(head = %h.name, min_df, sublinear_tf, vocabulary = v.vectorizer.len(), cv = ?sel.key, "vocabulary CV");
         }
         if best.as_ref().is_none_or(|b| sel.key > b.4.key) {
             best = Some((hv, v, counts, base, sel));
         }
     }
-    Ok(best.expect("min_dfs is never empty"))
+    Ok(best.expect("the vocabulary grid is never empty"))
 }
 
 pub(super) fn train_head(
@@ -433,6 +445,12 @@ pub(super) fn train_head(
     if !h.min_df_grid.is_empty() {
         sel.metrics
             .insert("min_df".to_owned(), f64::from(h.tfidf.min_df));
+    }
+    if !h.sublinear_tf_grid.is_empty() {
+        sel.metrics.insert(
+            "sublinear_tf".to_owned(),
+            if h.tfidf.sublinear_tf { 1.0 } else { 0.0 },
+        );
     }
     counts.docs = Vec::new();
     counts.per_fold = Vec::new();

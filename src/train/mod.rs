@@ -157,6 +157,13 @@ pub struct HeadRecipe {
     /// which holds is a property of the data. Needs `cv_folds` > 1. Empty = `tfidf.min_df`.
     #[serde(default)]
     pub min_df_grid: Vec<u32>,
+    /// Candidate `tfidf.sublinear_tf` values, chosen by the same cross-validation, crossed with
+    /// `min_df_grid` (`tfidf.sublinear_tf` itself is then ignored). Damping repeated terms
+    /// helps when long articles repeat their topic words, and costs when a repeat is the
+    /// evidence; which holds is a property of the data. Needs `cv_folds` > 1. Empty =
+    /// `tfidf.sublinear_tf`.
+    #[serde(default)]
+    pub sublinear_tf_grid: Vec<bool>,
     /// Fit a softmax temperature on out-of-fold predictions (needs `cv_folds` > 1), so that
     /// probabilities are calibrated. Default true.
     #[serde(default = "default_true")]
@@ -381,6 +388,12 @@ impl Recipe {
             if !h.min_df_grid.is_empty() && (h.cv_folds < 2 || h.min_df_grid.contains(&0)) {
                 return Err(TrainError::Recipe(format!(
                     "head {:?}: min_df_grid needs cv_folds > 1 and values >= 1",
+                    h.name
+                )));
+            }
+            if !h.sublinear_tf_grid.is_empty() && h.cv_folds < 2 {
+                return Err(TrainError::Recipe(format!(
+                    "head {:?}: sublinear_tf_grid needs cv_folds > 1",
                     h.name
                 )));
             }
