@@ -49,3 +49,68 @@ fn modern_stories_land_on_their_desks() {
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+/// Leave-one-source-out (`lede-eval topics --recipe`) retrains the topic head without each
+/// source and scores it on that source's test rows, with the accuracy and the calibration of a
+/// head that never saw the publisher.
+#[test]
+fn leave_one_source_out_retrains_without_each_source_and_reports_calibration() {
+    use lede::eval::topics::{leave_one_source_out, read_set};
+    let dir = tempfile::tempdir().unwrap();
+    let rows = std::fs::read_to_string(util::fixture("tiny_topics.jsonl")).unwrap();
+    let names = ["a", "b", "c"];
+    // Train and test rows dealt out to three "publishers" in turn, so that each has both.
+    let mut parts = vec![String::new(); 3];
+    let (mut train, mut test) = (0, 0);
+    for line in rows.lines() {
+        let n = if line.contains(r#""split": "test""#) {
+            &mut test
+        } else {
+            &mut train
+        };
+        parts[*n % 3].push_str(line);
+        parts[*n % 3].push('\n');
+        *n += 1;
+    }
+    for (name, part) in names.iter().zip(&parts) {
+        std::fs::write(dir.path().join(format!("{name}.jsonl")), part).unwrap();
+    }
+    let path = |n: &str| dir.path().join(format!("{n}.jsonl"));
+    let recipe: lede::train::Recipe = serde_json::from_value(serde_json::json!({
+        "name": "loso",
+        "heads": [{
+            "name": "topic",
+            "data": path("a"),
+            "source_name": "a",
+            "fields": {"text": "text", "title": "title", "label": "topic", "split": "split"},
+            "extra_data": [{"data": path("b"), "name": "b"}, {"data": path("c"), "name": "c"}],
+            "nb": {"kind": "multinomial", "alpha": 0.1, "fit_prior": false},
+            "alpha_grid": [0.1, 1.0],
+            "source_weight_grid": [[1.0, 1.0, 1.0], [2.0, 1.0, 1.0]],
+            "cv_folds": 2,
+            "min_examples": 1
+        }]
+    }))
+    .unwrap();
+    let sets: Vec<_> = names
+        .iter()
+        .map(|n| read_set(n, &path(n), "topic", "test").unwrap())
+        .collect();
+    let mut told = Vec::new();
+    let loso = leave_one_source_out(&recipe, &sets, |s| told.push(s.to_owned())).unwrap();
+    assert_eq!(told, names);
+    assert_eq!(loso.len(), 3);
+    for (l, (name, set)) in loso.iter().zip(names.iter().zip(&sets)) {
+        assert_eq!(&l.held_out, name);
+        assert!(!l.trained_on.contains(&l.held_out), "{l:?}");
+        assert_eq!(l.trained_on.len(), 2, "{l:?}");
+        assert_eq!(l.rows, set.items.len() as u64);
+        assert!((0.0..=1.0).contains(&l.accuracy), "{l:?}");
+        assert!((0.0..=1.0).contains(&l.ece), "{l:?}");
+        assert!((0.0..=1.0).contains(&l.ece_at_temperature_1), "{l:?}");
+    }
+    // The fixture's desks are far apart: a head trained on two thirds of it still gets most
+    // of the third's test rows.
+    let mean = loso.iter().map(|l| l.accuracy).sum::<f64>() / 3.0;
+    assert!(mean >= 0.5, "{loso:?}");
+}

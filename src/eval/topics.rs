@@ -276,6 +276,12 @@ pub struct Loso {
     pub accuracy: f64,
     pub macro_f1: f64,
     pub rows: u64,
+    /// Expected calibration error on the held-out source (15 bins), with the temperature the
+    /// retrained head fitted on its own training sources: how far its confidence can be
+    /// trusted on a publisher it never saw.
+    pub ece: f64,
+    /// The same at temperature 1.
+    pub ece_at_temperature_1: f64,
 }
 
 /// The topic head's sources in `recipe` as JSON objects (`data` first, then `extra_data`),
@@ -318,7 +324,8 @@ pub fn leave_one_source_out(
     let mut out = Vec::new();
     for (i, held) in sources.iter().enumerate() {
         let name = held["name"].as_str().unwrap_or_default().to_owned();
-        let Some(set) = sets.iter().find(|s| s.name == name) else {
+        // A source without test rows has nothing to be scored on.
+        let Some(set) = sets.iter().find(|s| s.name == name && !s.items.is_empty()) else {
             continue;
         };
         progress(&name);
@@ -367,6 +374,7 @@ pub fn leave_one_source_out(
             true,
             false,
         )[0];
+        let cal = calibration(&trained.model, "topic", std::slice::from_ref(set), true);
         out.push(Loso {
             held_out: name,
             trained_on: rest
@@ -376,6 +384,8 @@ pub fn leave_one_source_out(
             accuracy: rep.report.accuracy,
             macro_f1: rep.report.macro_f1,
             rows: rep.report.rows,
+            ece: cal.ece,
+            ece_at_temperature_1: cal.ece_at_temperature_1,
         });
     }
     Ok(out)
@@ -641,12 +651,14 @@ pub fn to_text(r: &TopicsReport, peers: Option<&Peers>) -> String {
     for l in &r.loso {
         let _ = writeln!(
             s,
-            "held out {:<14} trained on {:<28} rows {:>5}  accuracy {:>6.2}%  macro-F1 {:>6.2}{}",
+            "held out {:<14} trained on {:<28} rows {:>5}  accuracy {:>6.2}%  macro-F1 {:>6.2}  ECE {:.3} (temperature 1: {:.3}){}",
             l.held_out,
             l.trained_on.join("+"),
             l.rows,
             l.accuracy * 100.0,
             l.macro_f1 * 100.0,
+            l.ece,
+            l.ece_at_temperature_1,
             peer(&l.held_out, true)
         );
     }
