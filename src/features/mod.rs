@@ -137,15 +137,21 @@ pub fn for_each_feature<S: AsRef<str>>(terms: &[S], bigrams: bool, mut f: impl F
 
 /// Sorts feature ids and collapses them into `(id, count)` pairs, ascending by id.
 pub fn count_ids(ids: &mut [u32]) -> Vec<(u32, u32)> {
+    let mut out = Vec::with_capacity(ids.len());
+    count_ids_into(ids, &mut out);
+    out
+}
+
+/// [`count_ids`] into a reusable buffer (cleared first).
+pub fn count_ids_into(ids: &mut [u32], out: &mut Vec<(u32, u32)>) {
+    out.clear();
     ids.sort_unstable();
-    let mut out: Vec<(u32, u32)> = Vec::with_capacity(ids.len());
     for &id in ids.iter() {
         match out.last_mut() {
             Some((last, c)) if *last == id => *c += 1,
             _ => out.push((id, 1)),
         }
     }
-    out
 }
 
 /// Counts document frequencies, one document at a time, to fit a [`TfidfVectorizer`].

@@ -75,6 +75,15 @@ impl FeatureIndex {
         self.key
     }
 
+    /// The feature id of combined term id `id` as a unigram of head `h`, if that head has it.
+    pub fn head_unigram(&self, id: u32, h: usize) -> Option<u32> {
+        if id == NONE {
+            return None;
+        }
+        let f = self.uni[id as usize * self.heads + h];
+        (f != NONE).then_some(f)
+    }
+
     /// Counts a document given as combined term ids once for all heads: distinct unigram
     /// ids and (when `bigrams`) distinct bigram ids of consecutive known terms, with counts.
     pub fn doc_counts(&self, ids: &[u32], bigrams: bool, out: &mut DocCounts) {

@@ -282,15 +282,20 @@ impl Model {
             return SummaryInput::default();
         };
         let mut buf = Vec::new();
-        let mut ids: Vec<u32> = Vec::new();
-        let mut doc = index::DocCounts::default();
+        // Each sentence goes straight to the summary head's feature ids and one sort counts
+        // them (buffers reused across sentences). This gives what `doc_counts` then
+        // `head_counts` give, which sort twice and allocate per sentence: a head's feature
+        // has exactly one combined id, so mapping before counting counts the same features.
+        let mut fids: Vec<u32> = Vec::new();
+        let mut counts: Vec<(u32, u32)> = Vec::new();
         let idf = vec.idf();
         let mut vectorize = |s: &str| -> Candidate {
-            ids.clear();
-            self.push_term_ids(s, &mut buf, &mut ids);
+            fids.clear();
+            self.for_each_term_id(s, &mut buf, |id| {
+                fids.extend(self.index.head_unigram(id, h))
+            });
             let words = text::scan::word_count(s);
-            self.index.doc_counts(&ids, false, &mut doc);
-            let counts = self.index.head_counts(&doc, h, false);
+            crate::features::count_ids_into(&mut fids, &mut counts);
             let mass = counts
                 .iter()
                 .map(|&(t, _)| idf.get(t as usize).copied().unwrap_or(0.0) as f64)
@@ -350,13 +355,14 @@ impl Model {
     /// Appends the combined feature-index ids of the terms of `piece` to `ids` (NONE for a
     /// term no head knows), memoised per thread under this model's index.
     fn push_term_ids(&self, piece: &str, spans: &mut Vec<Span>, ids: &mut Vec<u32>) {
-        self.analyzer.for_each_term_id(
-            piece,
-            spans,
-            self.index.key(),
-            |t| self.index.id(t),
-            |id| ids.push(id),
-        );
+        self.for_each_term_id(piece, spans, |id| ids.push(id));
+    }
+
+    /// Calls `f` with the combined feature-index id of each term of `piece` (NONE for a term
+    /// no head knows), memoised as in [`Model::push_term_ids`].
+    fn for_each_term_id(&self, piece: &str, spans: &mut Vec<Span>, f: impl FnMut(u32)) {
+        self.analyzer
+            .for_each_term_id(piece, spans, self.index.key(), |t| self.index.id(t), f);
     }
 
     /// The head whose vectoriser (unigrams only) supplies the summariser's idf statistics.

@@ -157,12 +157,7 @@ pub fn extract(
                     0.0
                 },
                 flag(scan::has_ascii_digit(text)),
-                flag(
-                    text.as_bytes().contains(&b'"')
-                        || text.contains('“')
-                        || text.contains('”')
-                        || text.contains(" '"),
-                ),
+                flag(scan::has_quote(text)),
                 // Words as runs of letters and digits (the text stages own real tokenisation;
                 // this flag only needs word boundaries).
                 flag(scan::has_word(text, ATTRIBUTION)),

@@ -267,41 +267,50 @@ pub fn select(
     // so selection costs O(k * n) dot products rather than O(k^2 * n)).
     let mut max_sim = vec![0.0f64; cands.len()];
     let mut words = 0usize;
-    while picked.len() < want {
-        let mut best: Option<(usize, f64)> = None;
-        for i in 0..cands.len() {
-            if taken[i] || max_sim[i] > cfg.max_similarity {
-                continue;
-            }
-            if let Some(b) = budget {
-                if !picked.is_empty() && words + cands[i].words > b {
+    // A candidate is out for good once taken or once too similar to a pick (similarities only
+    // grow), so only the others need their similarity to each new pick.
+    let too_similar = |s: f64| s > cfg.max_similarity;
+    let open = |j: usize, taken: &[bool], max_sim: &[f64]| !taken[j] && !too_similar(max_sim[j]);
+    with_dense(|d| {
+        while picked.len() < want {
+            let mut best: Option<(usize, f64)> = None;
+            for i in 0..cands.len() {
+                if !open(i, &taken, &max_sim) {
                     continue;
                 }
+                if let Some(b) = budget {
+                    if !picked.is_empty() && words + cands[i].words > b {
+                        continue;
+                    }
+                }
+                let mmr = cfg.mmr_lambda * scores[i] / max - (1.0 - cfg.mmr_lambda) * max_sim[i];
+                if best.is_none_or(|(_, m)| mmr > m) {
+                    best = Some((i, mmr));
+                }
             }
-            let mmr = cfg.mmr_lambda * scores[i] / max - (1.0 - cfg.mmr_lambda) * max_sim[i];
-            if best.is_none_or(|(_, m)| mmr > m) {
-                best = Some((i, mmr));
+            let Some((i, _)) = best else { break };
+            taken[i] = true;
+            words += cands[i].words;
+            picked.push(Picked {
+                index: i,
+                score: scores[i],
+            });
+            if picked.len() == want {
+                // The last pick: no similarity to it is ever read.
+                break;
             }
-        }
-        let Some((i, _)) = best else { break };
-        taken[i] = true;
-        words += cands[i].words;
-        picked.push(Picked {
-            index: i,
-            score: scores[i],
-        });
-        with_dense(|d| {
+            d.clear();
             d.add(&cands[i].vector);
             for j in 0..cands.len() {
-                if !taken[j] {
+                if open(j, &taken, &max_sim) {
                     let s = d.dot(&cands[j].vector);
                     if s > max_sim[j] {
                         max_sim[j] = s;
                     }
                 }
             }
-        });
-    }
+        }
+    });
     if order == Order::Document {
         picked.sort_by_key(|p| p.index);
     }

@@ -133,6 +133,33 @@ pub fn has_ascii_digit(text: &str) -> bool {
         || chunks.remainder().iter().any(u8::is_ascii_digit)
 }
 
+/// Does `text` hold a quotation mark: `"`, `“`, `”`, or `'` right after a space? As
+/// `text.contains('"') || text.contains('“') || text.contains('”') || text.contains(" '")`, in
+/// one pass instead of four (this runs for every summary candidate): eight bytes at a time, the
+/// few bytes that may start one (`"`, `'` and every byte that is not ASCII) checked one by one.
+pub fn has_quote(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let quote_at = |k: usize| match bytes[k] {
+        b'"' => true,
+        b'\'' => k > 0 && bytes[k - 1] == b' ',
+        // `“` is E2 80 9C, `”` E2 80 9D.
+        0xE2 => matches!(bytes.get(k + 1..k + 3), Some([0x80, 0x9C | 0x9D])),
+        _ => false,
+    };
+    let mut i = 0;
+    while let Some(x) = word_at(bytes, i) {
+        let mut m = bytes_in(x, b'"', b'"') | bytes_in(x, b'\'', b'\'') | (x & HI);
+        while m != 0 {
+            if quote_at(i + m.trailing_zeros() as usize / 8) {
+                return true;
+            }
+            m &= m - 1;
+        }
+        i += 8;
+    }
+    (i..bytes.len()).any(quote_at)
+}
+
 /// The first byte of `bytes[i..to]` that can start a sentence terminal: `.`, `!`, `?` or
 /// 0xE2 (the lead byte of `…`, shared with curly quotes): eight bytes at a time.
 pub(crate) fn find_terminal(bytes: &[u8], mut i: usize, to: usize) -> Option<usize> {
@@ -906,6 +933,11 @@ mod tests {
             assert_eq!(count_words(t), words, "{t:?}");
             assert_eq!(word_count(t), t.split_whitespace().count(), "{t:?}");
             assert_eq!(has_ascii_digit(t), t.bytes().any(|b| b.is_ascii_digit()));
+            assert_eq!(
+                has_quote(t),
+                t.contains('"') || t.contains('“') || t.contains('”') || t.contains(" '"),
+                "{t:?}"
+            );
             // `char_counts` is checked through `Line::shape` (clean/lines.rs).
             let mut words = Vec::new();
             let mut i = 0;
