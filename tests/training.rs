@@ -240,6 +240,33 @@ fn sublinear_tf_is_chosen_by_cross_validation_and_recorded() {
         )),
         "{card}"
     );
+    // The grid shares one vocabulary pass between its values: the head it chose is the head a
+    // one-value grid of that choice trains on its own.
+    let (o, alone) = train_vocabulary_grid(
+        &dir.path().join("alone"),
+        3,
+        "sublinear_tf_grid",
+        serde_json::json!([chosen]),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let probs = |dir: &std::path::Path| {
+        let model = lede::model::Model::load(dir).unwrap();
+        let opts = lede::model::AnalyzeOptions {
+            top_k: 3,
+            ..Default::default()
+        };
+        let a = model.analyze(
+            "Cup final",
+            "The striker scored twice in the league.",
+            &opts,
+        );
+        a.heads[0]
+            .labels
+            .iter()
+            .map(|l| (l.label.clone(), l.probability))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(probs(&out), probs(&alone));
     // A one-value grid overrides `tfidf.sublinear_tf` (true by default): the grid is applied.
     let (o, out) = train_vocabulary_grid(
         &dir.path().join("off"),

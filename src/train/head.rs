@@ -159,6 +159,18 @@ struct Vocabulary {
 }
 
 impl Vocabulary {
+    /// The same vocabulary with the vectoriser's configuration replaced (same terms and idf).
+    fn with_tfidf(&self, config: crate::features::TfidfConfig) -> Vocabulary {
+        let parts = self.vectorizer.to_parts();
+        Vocabulary {
+            vectorizer: TfidfVectorizer::from_parts(config, parts.terms, parts.idf, parts.docs),
+            labels: self.labels.clone(),
+            label_sets: self.label_sets.clone(),
+            allowed: self.allowed.clone(),
+            gazetteer: self.gazetteer.clone(),
+        }
+    }
+
     fn label_index(&self, l: &str) -> Option<usize> {
         self.labels.iter().position(|x| x == l)
     }
@@ -401,35 +413,53 @@ fn choose_vocabulary(
     } else {
         h.sublinear_tf_grid.clone()
     };
-    let grid: Vec<(u32, bool)> = min_dfs
-        .iter()
-        .flat_map(|&m| sublinears.iter().map(move |&s| (m, s)))
-        .collect();
+    let grid_len = min_dfs.len() * sublinears.len();
     let mut best: Option<Chosen> = None;
-    for &(min_df, sublinear_tf) in &grid {
-        let mut hv = h.clone();
-        hv.tfidf.min_df = min_df;
-        hv.tfidf.sublinear_tf = sublinear_tf;
-        let v = vocabulary_pass(analyzer, cleaner, &hv, srcs)?;
-        let counts = counts_pass(analyzer, cleaner, &hv, srcs, &v)?;
-        let base = prior_evidence(analyzer, &v);
-        let cv = Cv {
-            h: &hv,
-            labels: &v.labels,
-            allowed: &v.allowed,
-            counts: &counts,
-            base: &base,
-            k: hv.cv_folds as usize,
-        };
-        let sel = select::choose(&cv, own_weights)?;
-        if grid.len() > 1 {
-            tracing::info!(head = %h.name, min_df, sublinear_tf, vocabulary = v.vectorizer.len(), cv = ?sel.key, "vocabulary CV");
-        }
-        if best.as_ref().is_none_or(|b| sel.key > b.4.key) {
-            best = Some((hv, v, counts, base, sel));
+    for &min_df in &min_dfs {
+        let mut hm = h.clone();
+        hm.tfidf.min_df = min_df;
+        // Document frequencies and idf do not depend on sublinear_tf (only how a document's
+        // counts are weighted does), so one vocabulary pass serves every sublinear value; the
+        // counts pass weighs documents, so it runs per value.
+        let shared = vocabulary_pass(analyzer, cleaner, &hm, srcs)?;
+        for &sublinear_tf in &sublinears {
+            let mut hv = hm.clone();
+            hv.tfidf.sublinear_tf = sublinear_tf;
+            let v = shared.with_tfidf(hv.tfidf.clone());
+            let chosen = cross_validate_vocabulary(analyzer, cleaner, hv, srcs, own_weights, v)?;
+            if grid_len > 1 {
+                let (hv, v, _, _, sel) = &chosen;
+                tracing::info!(head = %hv.name, min_df = hv.tfidf.min_df, sublinear_tf = hv.tfidf.sublinear_tf, vocabulary = v.vectorizer.len(), cv = ?sel.key, "vocabulary CV");
+            }
+            if best.as_ref().is_none_or(|b| chosen.4.key > b.4.key) {
+                best = Some(chosen);
+            }
         }
     }
     Ok(best.expect("the vocabulary grid is never empty"))
+}
+
+/// The counts pass and the cross-validated selection over one vocabulary.
+fn cross_validate_vocabulary(
+    analyzer: &Analyzer,
+    cleaner: Option<&LineClassifier>,
+    hv: HeadRecipe,
+    srcs: &[Source],
+    own_weights: &[f64],
+    v: Vocabulary,
+) -> Result<Chosen, TrainError> {
+    let counts = counts_pass(analyzer, cleaner, &hv, srcs, &v)?;
+    let base = prior_evidence(analyzer, &v);
+    let cv = Cv {
+        h: &hv,
+        labels: &v.labels,
+        allowed: &v.allowed,
+        counts: &counts,
+        base: &base,
+        k: hv.cv_folds as usize,
+    };
+    let sel = select::choose(&cv, own_weights)?;
+    Ok((hv, v, counts, base, sel))
 }
 
 pub(super) fn train_head(
