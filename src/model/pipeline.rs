@@ -291,7 +291,7 @@ impl Model {
         let idf = vec.idf();
         let mut vectorize = |s: &str| -> Candidate {
             fids.clear();
-            self.for_each_term_id(s, &mut buf, |id| {
+            let attribution = self.for_each_term_id(s, &mut buf, |id| {
                 fids.extend(self.index.head_unigram(id, h))
             });
             let words = text::scan::word_count(s);
@@ -305,6 +305,7 @@ impl Model {
                 words,
                 paragraph_start: false,
                 mass,
+                attribution,
             }
         };
         let cands: Vec<Candidate> = spans
@@ -359,10 +360,18 @@ impl Model {
     }
 
     /// Calls `f` with the combined feature-index id of each term of `piece` (NONE for a term
-    /// no head knows), memoised as in [`Model::push_term_ids`].
-    fn for_each_term_id(&self, piece: &str, spans: &mut Vec<Span>, f: impl FnMut(u32)) {
-        self.analyzer
-            .for_each_term_id(piece, spans, self.index.key(), |t| self.index.id(t), f);
+    /// no head knows), memoised as in [`Model::push_term_ids`]. Returns whether `piece` holds
+    /// an attribution word ([`features::is_attribution`] of some token): every caller shares
+    /// one memo per model, so every caller asks the same.
+    fn for_each_term_id(&self, piece: &str, spans: &mut Vec<Span>, f: impl FnMut(u32)) -> bool {
+        self.analyzer.for_each_term_id(
+            piece,
+            spans,
+            self.index.key(),
+            |t| self.index.id(t),
+            features::is_attribution,
+            f,
+        )
     }
 
     /// The head whose vectoriser (unigrams only) supplies the summariser's idf statistics.

@@ -92,6 +92,9 @@ pub struct Candidate {
     /// Sum of the idf of the sentence's known terms (its TF-IDF mass before normalisation).
     /// Used by the learned scorer only.
     pub mass: f64,
+    /// The sentence holds an attribution word (see [`features::is_attribution`]). Used by the
+    /// learned scorer only.
+    pub attribution: bool,
 }
 
 /// A picked sentence: its index among the candidates and its score.

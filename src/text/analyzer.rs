@@ -213,36 +213,52 @@ impl Analyzer {
     /// Calls `f` with each term of `text`, without allocating per term.
     pub fn for_each_term(&self, text: &str, spans: &mut Vec<Span>, mut f: impl FnMut(&str, Span)) {
         tokenize_into(text, spans);
-        let term = |t: &str| -> Box<str> { t.into() };
+        let term = |_: &str, t: Option<&str>| -> Option<Box<str>> { t.map(Into::into) };
+        let mut each = |t: &Option<Box<str>>, span| {
+            if let Some(t) = t {
+                f(t, span)
+            }
+        };
         TOKENS.with(|cell| match cell.try_borrow_mut() {
             Ok(mut all) => {
                 let cache = all.entry(self.fingerprint).or_default();
-                self.each_memoised(text, spans, cache, term, |t, span| f(t, span))
+                self.each_memoised(text, spans, cache, term, &mut each)
             }
             // A re-entrant call (f analysing again) finds the cache borrowed: use a fresh one.
-            Err(_) => {
-                self.each_memoised(text, spans, &mut FxHashMap::default(), term, |t, span| {
-                    f(t, span)
-                })
-            }
+            Err(_) => self.each_memoised(text, spans, &mut FxHashMap::default(), term, &mut each),
         });
     }
 
     /// Calls `f` with `map(term)` for each term of `text`, memoising raw token -> `map(term)` per
-    /// thread under `key` (the caller promises that the same key always means the same `map`).
+    /// thread under `key` (the caller promises that the same key always means the same `map`
+    /// and `mark`). Returns whether `mark` holds for any raw token of `text`.
     ///
     /// For callers that turn terms into ids (the model's feature index): one hash lookup per
-    /// token replaces two (token -> term, term -> id) and no term string is built.
+    /// token replaces two (token -> term, term -> id) and no term string is built. `mark` asks
+    /// something of the raw token (the summary's attribution words) that the memo then answers
+    /// with the same lookup, instead of a second pass over the text.
     pub fn for_each_term_id(
         &self,
         text: &str,
         spans: &mut Vec<Span>,
         key: u64,
         map: impl Fn(&str) -> u32,
+        mark: impl Fn(&str) -> bool,
         mut f: impl FnMut(u32),
-    ) {
+    ) -> bool {
         tokenize_into(text, spans);
         let key = key ^ self.fingerprint.rotate_left(17);
+        let make = |token: &str, term: Option<&str>| IdEntry {
+            id: term.map(&map),
+            marked: mark(token),
+        };
+        let mut marked = false;
+        let each = |e: &IdEntry, _| {
+            marked |= e.marked;
+            if let Some(id) = e.id {
+                f(id)
+            }
+        };
         TERM_IDS.with(|cell| match cell.try_borrow_mut() {
             Ok(mut all) => {
                 if all.len() >= 2 && !all.contains_key(&key) {
@@ -252,42 +268,43 @@ impl Analyzer {
                     all.clear();
                 }
                 let cache = all.entry(key).or_default();
-                self.each_memoised(text, spans, cache, &map, |&id, _| f(id))
+                self.each_memoised(text, spans, cache, make, each)
             }
-            Err(_) => {
-                self.each_memoised(text, spans, &mut FxHashMap::default(), &map, |&id, _| f(id))
-            }
+            Err(_) => self.each_memoised(text, spans, &mut FxHashMap::default(), make, each),
         });
+        marked
     }
 
-    /// Calls `f` with the memoised `make(term)` of each token in `spans`: computed the first
-    /// time a raw token is seen, and a token that yields no term is remembered as `None`.
-    /// The one loop behind both thread-local memos above.
-    fn each_memoised<V>(
+    /// Calls `f` with the memoised `make(token, term)` of each token in `spans` (`term` is
+    /// `None` if the token yields none): computed the first time a raw token is seen. The one
+    /// loop behind both thread-local memos above.
+    ///
+    /// Inlined into each caller so that a caller's per-token closure (and what it ignores, like
+    /// the classification path ignoring the marks) is optimised with the loop: as a separate
+    /// function the loop cost ~8 more instructions per token (callgrind, served Classify).
+    #[inline(always)]
+    fn each_memoised<E>(
         &self,
         text: &str,
         spans: &[Span],
-        cache: &mut FxHashMap<Box<str>, Option<V>>,
-        make: impl Fn(&str) -> V,
-        mut f: impl FnMut(&V, Span),
+        cache: &mut FxHashMap<Box<str>, E>,
+        make: impl Fn(&str, Option<&str>) -> E,
+        mut f: impl FnMut(&E, Span),
     ) {
         let mut buf = String::new();
         for &span in spans {
             let token = &text[span.start..span.end];
             if let Some(known) = cache.get(token) {
-                if let Some(v) = known {
-                    f(v, span);
-                }
+                f(known, span);
                 continue;
             }
-            let v = self.term_into(token, &mut buf).then(|| make(&buf));
-            if let Some(v) = &v {
-                f(v, span);
-            }
+            let term = self.term_into(token, &mut buf).then_some(buf.as_str());
+            let e = make(token, term);
+            f(&e, span);
             if cache.len() >= TOKEN_CACHE_MAX {
                 cache.clear();
             }
-            cache.insert(token.into(), v);
+            cache.insert(token.into(), e);
         }
     }
 
@@ -341,8 +358,16 @@ impl Analyzer {
 
 /// Raw token -> its term, or None if the token yields no term.
 type TokenCache = FxHashMap<Box<str>, Option<Box<str>>>;
-/// Raw token -> the caller's id of its term, or None if the token yields no term.
-type IdCache = FxHashMap<Box<str>, Option<u32>>;
+/// What the id memo knows of a raw token.
+#[derive(Debug, Clone, Copy)]
+struct IdEntry {
+    /// The caller's id of its term, or None if the token yields no term.
+    id: Option<u32>,
+    /// The caller's `mark` of the raw token.
+    marked: bool,
+}
+/// Raw token -> what the caller asked of it.
+type IdCache = FxHashMap<Box<str>, IdEntry>;
 /// Word -> stem.
 type StemCache = FxHashMap<Box<str>, Box<str>>;
 
@@ -356,7 +381,7 @@ thread_local! {
 }
 
 thread_local! {
-    /// Raw token -> caller's id of its term (None: dropped), per (caller key, analyzer).
+    /// Raw token -> caller's id of its term (None: dropped) and mark, per (caller key, analyzer).
     static TERM_IDS: RefCell<FxHashMap<u64, IdCache>> = RefCell::default();
 }
 
