@@ -13,6 +13,10 @@
 //! push the run on, menus and link lists pull it back. The constants here shape features; the
 //! weights given to the features are learned (see `learned.rs`).
 
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
+
 use super::Line;
 use crate::text::scan::WordSet;
 
@@ -317,6 +321,10 @@ pub struct Shape {
 /// core runs from the first to the last letter or digit), by bytes if it is ASCII and by
 /// chars otherwise. Characters that are rare in a line (`,` `@` and the `:` of a clock time)
 /// are searched for on their own.
+/// The substrings that mark a line with a URL (searchers built once).
+static HTTP: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("http"));
+static WWW: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("www."));
+
 pub(super) fn shape(text: &str) -> Shape {
     use crate::text::scan::{char_at, char_counts, short_word, word_end, ASCII, ASCII_ALNUM, WS};
     let bytes = text.as_bytes();
@@ -332,12 +340,14 @@ pub(super) fn shape(text: &str) -> Shape {
         bullet: text
             .trim_start()
             .starts_with(['*', '+', '-', '•', '·', '–', '—', '>', '|']),
-        url: text.contains("http") || text.contains("www."),
+        url: HTTP.find(bytes).is_some() || WWW.find(bytes).is_some(),
         full_stop: t.ends_with(['.', '!', '?', '…']),
-        comma: bytes.contains(&b','),
-        at: bytes.contains(&b'@'),
+        // memchr's vectorised search: these run over every line of every page, and a line is
+        // often a whole paragraph.
+        comma: memchr::memchr(b',', bytes).is_some(),
+        at: memchr::memchr(b'@', bytes).is_some(),
         // Digit ':' digit digit, as chars: a char that is not ASCII is no byte of these.
-        clock: bytes.contains(&b':')
+        clock: memchr::memchr(b':', bytes).is_some()
             && bytes.windows(4).any(|w| {
                 w[0].is_ascii_digit()
                     && w[1] == b':'
