@@ -316,15 +316,15 @@ pub struct Shape {
     pub at: bool,
 }
 
+/// The substrings that mark a line with a URL (searchers built once).
+static HTTP: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("http"));
+static WWW: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("www."));
+
 /// The shape of one line (this runs on every line of every request). Char counts go eight
 /// ASCII bytes at a time; then each white-space separated word is looked at from its ends (its
 /// core runs from the first to the last letter or digit), by bytes if it is ASCII and by
 /// chars otherwise. Characters that are rare in a line (`,` `@` and the `:` of a clock time)
 /// are searched for on their own.
-/// The substrings that mark a line with a URL (searchers built once).
-static HTTP: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("http"));
-static WWW: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("www."));
-
 pub(super) fn shape(text: &str) -> Shape {
     use crate::text::scan::{char_at, char_counts, short_word, word_end, ASCII, ASCII_ALNUM, WS};
     let bytes = text.as_bytes();
