@@ -154,6 +154,16 @@ pub fn count_ids_into(ids: &mut [u32], out: &mut Vec<(u32, u32)>) {
     }
 }
 
+/// Sublinear term frequency, 1 + ln(count).
+fn sublinear_tf(c: u32) -> f32 {
+    1.0 + (c as f32).ln()
+}
+
+/// [`sublinear_tf`] of the small counts that nearly every term of a document has, looked up
+/// instead of a logarithm per term (the same expression, so the same bits).
+static SUBLINEAR_TF: std::sync::LazyLock<[f32; 64]> =
+    std::sync::LazyLock::new(|| std::array::from_fn(|c| sublinear_tf(c as u32)));
+
 /// Counts document frequencies, one document at a time, to fit a [`TfidfVectorizer`].
 /// Memory grows with the number of distinct features, not with the number of documents.
 #[derive(Debug)]
@@ -374,11 +384,14 @@ impl TfidfVectorizer {
             values: Vec::with_capacity(counts.len()),
         };
         let mut norm = 0.0f32;
+        let ln_table = &*SUBLINEAR_TF;
         for &(id, c) in counts {
-            let tf = if self.config.sublinear_tf {
-                1.0 + (c as f32).ln()
-            } else {
+            let tf = if !self.config.sublinear_tf {
                 c as f32
+            } else if let Some(&tf) = ln_table.get(c as usize) {
+                tf
+            } else {
+                sublinear_tf(c)
             };
             let w = tf * self.idf[id as usize];
             norm += w * w;
