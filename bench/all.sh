@@ -28,8 +28,13 @@ else
 fi
 grep -E "^rows|BELOW|met|kept|scraped|ROUGE" target/all/eval.txt
 echo "== 2. peers' quality (same rows)"
+# The throughput bench's build (section 3) goes beside the peers' quality runs, which use one
+# core and measure no time; it must be done before section 3 measures anything.
+cargo bench --locked --bench stages --no-run > target/all/bench-build.txt 2>&1 &
+BUILD=$!
 taskset -c 0 "$VENV/bin/python" bench/peers_quality.py "$DATA" $QUICK > target/all/peers.json
 cat target/all/peers.json
+wait $BUILD || { cat target/all/bench-build.txt >&2; exit 1; }
 echo "== 3. throughput, one thread"
 bench/run.sh $QUICK > target/all/run.txt 2>/dev/null
 tail -6 target/all/run.txt
