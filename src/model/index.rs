@@ -22,59 +22,81 @@ pub struct FeatureIndex {
     bigrams: FxHashMap<(u32, u32), u32>,
     /// `bi[bid * heads + h]`: the feature id of bigram `bid` in head `h`, or NONE.
     bi: Vec<u32>,
-    /// Every head's terms are in increasing byte order, as [`crate::features::TfidfFitter`]
-    /// writes them; a vocabulary built otherwise makes `head_counts` sort.
-    terms_sorted: bool,
+    /// Combined ids map to every head's feature ids in increasing order (unigrams and bigrams
+    /// each), as they do for vocabularies sorted by term, which [`crate::features::TfidfFitter`]
+    /// writes; otherwise `head_counts` sorts.
+    monotone: bool,
 }
 
 impl FeatureIndex {
     pub fn new(heads: &[Head]) -> FeatureIndex {
         let n = heads.len();
         static KEYS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-        // Combined ids follow the terms' byte order, as every head's own feature ids do (a
-        // vocabulary is sorted by term): so combined id -> head feature id is increasing, and
-        // `head_counts` merges two sorted lists instead of sorting (a quarter of Classify's
-        // instructions went to sorting). Bigrams are ordered by their "a b" string likewise.
-        let mut unigrams: Vec<&str> = Vec::new();
-        let mut bigrams: Vec<&str> = Vec::new();
+        // Combined ids are numbered so that combined id -> head feature id increases for every
+        // head (unigrams and bigrams each): `head_counts` then merges two sorted lists instead
+        // of sorting (a fifth of Classify's instructions went to sorting). A trained vocabulary
+        // is sorted by term, so unigrams are numbered in byte order and bigrams in the order of
+        // their two unigram ids, which is the byte order of "a b" for any term without bytes
+        // below the space. Rather than assume that, `monotone` checks it.
+        let mut unigrams: FxHashMap<Box<str>, u32> = FxHashMap::default();
+        fn seen(map: &mut FxHashMap<Box<str>, u32>, t: &str) {
+            if !map.contains_key(t) {
+                let id = map.len() as u32;
+                map.insert(t.into(), id);
+            }
+        }
         for head in heads {
             for term in head.vectorizer.terms() {
                 match term.split_once(' ') {
-                    None => unigrams.push(term),
+                    None => seen(&mut unigrams, term),
                     Some((a, b)) => {
-                        unigrams.extend([a, b]);
-                        bigrams.push(term);
+                        seen(&mut unigrams, a);
+                        seen(&mut unigrams, b);
                     }
                 }
             }
         }
-        unigrams.sort_unstable();
-        unigrams.dedup();
-        bigrams.sort_unstable();
-        bigrams.dedup();
-        let uid: FxHashMap<Box<str>, u32> = unigrams
+        // Renumber in byte order. Keyed by the first eight bytes (big-endian, zero padded,
+        // which orders as the bytes do) and compared as strings only on a tie: a model load
+        // sorts a few hundred thousand terms.
+        let mut order: Vec<(u64, &str, u32)> = unigrams
             .iter()
-            .enumerate()
-            .map(|(i, t)| (Box::from(*t), i as u32))
-            .collect();
-        let bid: FxHashMap<(u32, u32), u32> = bigrams
-            .iter()
-            .enumerate()
-            .map(|(i, t)| {
-                let (a, b) = t.split_once(' ').expect("a bigram has a space");
-                ((uid[a], uid[b]), i as u32)
+            .map(|(t, &id)| {
+                let mut head = [0u8; 8];
+                let k = t.len().min(8);
+                head[..k].copy_from_slice(&t.as_bytes()[..k]);
+                (u64::from_be_bytes(head), &**t, id)
             })
             .collect();
+        order.sort_unstable();
+        let mut rank = vec![0u32; order.len()];
+        for (new, &(_, _, old)) in order.iter().enumerate() {
+            rank[old as usize] = new as u32;
+        }
+        drop(order);
+        unigrams
+            .values_mut()
+            .for_each(|id| *id = rank[*id as usize]);
+        let mut pairs: Vec<(u32, u32)> = heads
+            .iter()
+            .flat_map(|h| h.vectorizer.terms())
+            .filter_map(|t| t.split_once(' '))
+            .map(|(a, b)| (unigrams[a], unigrams[b]))
+            .collect();
+        pairs.sort_unstable();
+        pairs.dedup();
         let mut ix = FeatureIndex {
             key: KEYS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             heads: n,
             uni: vec![NONE; unigrams.len() * n],
-            bi: vec![NONE; bigrams.len() * n],
-            unigrams: uid,
-            bigrams: bid,
-            terms_sorted: heads
+            bi: vec![NONE; pairs.len() * n],
+            bigrams: pairs
                 .iter()
-                .all(|h| h.vectorizer.terms().windows(2).all(|w| w[0] < w[1])),
+                .enumerate()
+                .map(|(i, &p)| (p, i as u32))
+                .collect(),
+            unigrams,
+            monotone: false,
         };
         for (h, head) in heads.iter().enumerate() {
             for (fid, term) in head.vectorizer.terms().iter().enumerate() {
@@ -87,6 +109,16 @@ impl FeatureIndex {
                 }
             }
         }
+        let increasing = |table: &[u32], h: usize| {
+            let mut ids = table.iter().skip(h).step_by(n).filter(|&&f| f != NONE);
+            let mut last = ids.next();
+            ids.all(|f| {
+                let up = Some(f) > last;
+                last = Some(f);
+                up
+            })
+        };
+        ix.monotone = (0..n).all(|h| increasing(&ix.uni, h) && increasing(&ix.bi, h));
         ix
     }
 
@@ -151,7 +183,7 @@ impl FeatureIndex {
             }
         }
         out.extend(uni);
-        if !self.terms_sorted {
+        if !self.monotone {
             out.sort_unstable_by_key(|&(f, _)| f);
         }
         debug_assert!(out.windows(2).all(|w| w[0].0 < w[1].0));
@@ -223,12 +255,12 @@ mod tests {
             head(&["rise", "oil price", "bank", "zinc", "oil"]),
         ];
         let ix = FeatureIndex::new(&heads);
-        assert!(!ix.terms_sorted);
+        assert!(!ix.monotone);
         for (h, head) in heads.iter().enumerate() {
             assert_eq!(served(&ix, h, &doc), expected(head, &doc), "head {h}");
         }
         let ix = FeatureIndex::new(&heads[..2]);
-        assert!(ix.terms_sorted);
+        assert!(ix.monotone);
         for (h, head) in heads[..2].iter().enumerate() {
             assert_eq!(served(&ix, h, &doc), expected(head, &doc), "head {h}");
         }
