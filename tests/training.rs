@@ -151,8 +151,8 @@ fn a_blended_topic_head_trains_records_its_mix_and_classifies() {
     assert_eq!(top[0].0, "sport", "{top:?}");
 }
 
-/// The topic head's labels and probabilities (best first) for a sport story titled "Cup final",
-/// from the model in `dir`.
+/// The topic head's top three labels and probabilities (best first) for `text` under the title
+/// "Cup final", from the model in `dir`.
 fn topic_labels(dir: &std::path::Path, text: &str) -> Vec<(String, f64)> {
     let model = lede::model::Model::load(dir).unwrap();
     let opts = lede::model::AnalyzeOptions {
