@@ -67,6 +67,7 @@ $E summarize --data "$DATA/bbc/bbc.jsonl" --ratio 0.4 --lead --out "$OUT/lead-0.
 echo "== summaries: cnn/dm dev, 3 sentences, 5-fold CV over articles (floor: lead-3; goal +1.0 ROUGE-1)"
 # The cross-validated summaries and the bbc-only model come from the background job above.
 wait $BACKGROUND || { cat "$OUT/background.log" >&2; exit 1; }
+BACKGROUND=   # reaped: the exit trap must not signal its (reusable) pid
 cat "$OUT/background.log"
 "$VENV/bin/python" bench/rouge.py "$OUT/cnndm-cv-3.jsonl" --json "$OUT/rouge-cnndm.json"
 $E summarize --data "$CNNDM" --split all --sentences 3 --lead --out "$OUT/cnndm-lead-3.jsonl"
