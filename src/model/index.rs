@@ -28,6 +28,28 @@ pub struct FeatureIndex {
     monotone: bool,
 }
 
+/// Renumbers the ids of `terms` (0..len, in any order) so that they follow the terms' byte
+/// order. Keyed by the first eight bytes (big-endian, zero padded, which orders as the bytes do)
+/// and compared as strings only on a tie: a model load sorts a few hundred thousand terms.
+fn renumber_in_byte_order(terms: &mut FxHashMap<Box<str>, u32>) {
+    let mut order: Vec<(u64, &str, u32)> = terms
+        .iter()
+        .map(|(t, &id)| {
+            let mut head = [0u8; 8];
+            let k = t.len().min(8);
+            head[..k].copy_from_slice(&t.as_bytes()[..k]);
+            (u64::from_be_bytes(head), &**t, id)
+        })
+        .collect();
+    order.sort_unstable();
+    let mut rank = vec![0u32; order.len()];
+    for (new, &(_, _, old)) in order.iter().enumerate() {
+        rank[old as usize] = new as u32;
+    }
+    drop(order);
+    terms.values_mut().for_each(|id| *id = rank[*id as usize]);
+}
+
 impl FeatureIndex {
     pub fn new(heads: &[Head]) -> FeatureIndex {
         let n = heads.len();
@@ -56,27 +78,7 @@ impl FeatureIndex {
                 }
             }
         }
-        // Renumber in byte order. Keyed by the first eight bytes (big-endian, zero padded,
-        // which orders as the bytes do) and compared as strings only on a tie: a model load
-        // sorts a few hundred thousand terms.
-        let mut order: Vec<(u64, &str, u32)> = unigrams
-            .iter()
-            .map(|(t, &id)| {
-                let mut head = [0u8; 8];
-                let k = t.len().min(8);
-                head[..k].copy_from_slice(&t.as_bytes()[..k]);
-                (u64::from_be_bytes(head), &**t, id)
-            })
-            .collect();
-        order.sort_unstable();
-        let mut rank = vec![0u32; order.len()];
-        for (new, &(_, _, old)) in order.iter().enumerate() {
-            rank[old as usize] = new as u32;
-        }
-        drop(order);
-        unigrams
-            .values_mut()
-            .for_each(|id| *id = rank[*id as usize]);
+        renumber_in_byte_order(&mut unigrams);
         let mut pairs: Vec<(u32, u32)> = heads
             .iter()
             .flat_map(|h| h.vectorizer.terms())
@@ -204,6 +206,30 @@ mod tests {
     use super::*;
     use crate::classify::{NbHead, NbKind};
     use crate::features::{TfidfConfig, TfidfVectorizer};
+
+    #[test]
+    fn renumbering_follows_byte_order_past_the_eight_byte_key() {
+        // Ties on the first eight bytes, a prefix of another term, and a non-ASCII term.
+        let terms = [
+            "internationals",
+            "internal",
+            "internationally",
+            "intern",
+            "é",
+            "a",
+        ];
+        let mut map: FxHashMap<Box<str>, u32> = terms
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (Box::from(*t), i as u32))
+            .collect();
+        renumber_in_byte_order(&mut map);
+        let mut sorted = terms.to_vec();
+        sorted.sort_unstable();
+        for (rank, t) in sorted.iter().enumerate() {
+            assert_eq!(map[*t], rank as u32, "{t}");
+        }
+    }
 
     fn head(terms: &[&str]) -> Head {
         let n = terms.len();
