@@ -9,6 +9,11 @@ use lede::train::summary::{SummaryData, SummaryRecipe};
 use crate::util::{self, TestServer};
 
 fn trained() -> (tempfile::TempDir, std::path::PathBuf) {
+    trained_with(&[])
+}
+
+/// A tiny model trained by lede-train with a learned scorer, `extra` appended to its arguments.
+fn trained_with(extra: &[&str]) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("m");
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_lede-train"))
@@ -22,6 +27,7 @@ fn trained() -> (tempfile::TempDir, std::path::PathBuf) {
         .arg(util::fixture("tiny_topics.jsonl"))
         .arg("--summary-data")
         .arg(util::fixture("tiny_summaries.jsonl"))
+        .args(extra)
         .output()
         .expect("run lede-train");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -105,6 +111,7 @@ fn summary_recipe_is_validated() {
         path: "x.jsonl".into(),
         fields: Default::default(),
         skip_bad_rows: false,
+        headline_references: false,
     }]);
     assert!(r.check().is_ok());
     r.cv_folds = 1;
@@ -288,4 +295,48 @@ fn repeated_cross_validation_is_recorded_and_zero_repeats_are_refused() {
     let (o, _) = util::train_recipe(dir.path(), &recipe);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("cv_repeats must be >= 1"));
+}
+
+#[test]
+fn headline_references_add_an_untitled_copy_of_each_titled_article() {
+    let (_dir, out) = trained();
+    let m = Model::load(&out).unwrap();
+    let mut recipe = SummaryRecipe::for_files(vec![SummaryData {
+        path: util::fixture("tiny_summaries.jsonl"),
+        fields: Default::default(),
+        skip_bad_rows: false,
+        headline_references: true,
+    }]);
+    recipe.cv_folds = 2;
+    let articles = lede::train::summary::load_articles(&m, &recipe).unwrap();
+    let (own, copies): (Vec<_>, Vec<_>) = articles.iter().partition(|a| a.group == 0);
+    // 19 train rows, each with a title: 19 articles and 19 headline copies (group files + 0).
+    assert_eq!((own.len(), copies.len()), (19, 19));
+    let title = lede::summarize::features::NAMES
+        .iter()
+        .position(|n| *n == "title_overlap")
+        .unwrap();
+    for c in &copies {
+        assert_eq!(c.group, 1);
+        // Same file and line as its article: the same cross-validation fold.
+        let a = own.iter().find(|a| a.line == c.line).expect("its article");
+        assert_eq!(c.file, a.file);
+        // The headline is the reference, so it is not a feature of the copy.
+        assert!(c.features.iter().all(|r| r[title] == 0.0));
+        assert_eq!(c.reference_sentences, 1);
+    }
+    // The articles themselves keep their titles as evidence.
+    assert!(own
+        .iter()
+        .any(|a| a.features.iter().any(|r| r[title] > 0.0)));
+
+    // The trainer's flag: the copies are counted in the metadata and the card, the rows once.
+    let (_dir, out) = trained_with(&["--summary-headlines"]);
+    let h = Model::load(&out).unwrap();
+    let meta = h.meta.summary_scorer.as_ref().unwrap();
+    assert_eq!(meta.metrics["headline_references"], 19.0);
+    assert_eq!(meta.metrics["articles"], 19.0);
+    assert_eq!(meta.data[0].rows_used, 19);
+    let card = std::fs::read_to_string(out.join("MODEL_CARD.md")).unwrap();
+    assert!(card.contains("Headline references: 19"), "{card}");
 }

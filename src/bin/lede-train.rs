@@ -39,6 +39,11 @@ struct Args {
     /// Field holding the reference summary (with --summary-data).
     #[arg(long, default_value = "summary")]
     summary_field: String,
+    /// With --summary-data: also train the scorer on each titled article with its headline
+    /// as a one-sentence reference (the title withheld from that copy's features), so that a
+    /// scorer fitted on long reference summaries still learns what a very short one keeps.
+    #[arg(long)]
+    summary_headlines: bool,
     /// Model name (the served version is NAME@hash).
     #[arg(long, default_value = "custom")]
     name: String,
@@ -185,7 +190,7 @@ fn recipe_from_flags(a: &Args) -> Result<Recipe> {
         heads,
         cleaner: None,
         summary: (!a.summary_data.is_empty()).then(|| {
-            SummaryRecipe::for_files(
+            let mut recipe = SummaryRecipe::for_files(
                 a.summary_data
                     .iter()
                     .map(|path| SummaryData {
@@ -197,9 +202,16 @@ fn recipe_from_flags(a: &Args) -> Result<Recipe> {
                             split: a.split_field.clone(),
                         },
                         skip_bad_rows: a.skip_bad_rows,
+                        headline_references: a.summary_headlines,
                     })
                     .collect(),
-            )
+            );
+            if a.summary_headlines {
+                // The headline copies are summaries of one sentence of many: offer the
+                // cross-validation a separate model for such high compressions.
+                recipe.band_edges_grid = vec![vec![], vec![0.75], vec![0.8]];
+            }
+            recipe
         }),
     })
 }

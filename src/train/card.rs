@@ -194,6 +194,11 @@ fn summary_card(c: Option<&ComponentMeta>) -> String {
         m("sentences"),
         m("oracle_sentences"),
     );
+    if let Some(n) = c.metrics.get("headline_references").filter(|n| **n > 0.0) {
+        s += &format!(
+            "- Headline references: {n} titled training articles also trained with their headline as a one-sentence reference (title withheld from that copy's features); a group of their own in the CV figure above\n"
+        );
+    }
     for d in &c.data {
         s += &data_line(d, "articles");
     }

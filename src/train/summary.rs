@@ -18,6 +18,15 @@
 //!    one model for every length). A band with fewer than [`MIN_BAND_ARTICLES`] training
 //!    articles rules its edges out (a single band takes whatever there is).
 //!
+//! 5. **Headline references** (`headline_references` on a data file): each titled article
+//!    also trains as an untitled article whose reference is its own headline, the one-sentence
+//!    summary every publisher writes. The title is withheld from that copy's features (a
+//!    reference cannot be its own evidence), so the scorer learns to find the headline's
+//!    content from position, centrality and the rest: the very short summaries that reference
+//!    summaries of ~40% of an article (BBC's) never show. The copies are a group of their own
+//!    in the cross-validation metric (mean per group, then over groups) and share their
+//!    article's fold, so a held-out article's text is never trained on through its copy.
+//!
 //! Rows whose split field says `test` are never used.
 
 use std::path::{Path, PathBuf};
@@ -84,6 +93,11 @@ pub struct SummaryData {
     /// Count and skip malformed rows instead of stopping.
     #[serde(default)]
     pub skip_bad_rows: bool,
+    /// Also train on each titled article with its headline as a one-sentence reference (the
+    /// title withheld from that copy's features); see the module documentation. Rows with a
+    /// title and no summary then count too. Default false.
+    #[serde(default)]
+    pub headline_references: bool,
 }
 
 /// How the sentence scorer is trained (the recipe's `summary` section).
@@ -251,8 +265,11 @@ impl SummaryRecipe {
 
 /// One training article: its candidates, features, oracle labels and ROUGE tokens.
 pub struct Article {
-    /// Index of its file in the recipe.
+    /// Index of its file in the recipe (with `line`, its cross-validation fold).
     pub file: usize,
+    /// Its group in the cross-validation metric and in file balancing: `file` for an
+    /// article with its reference summary, `files + file` for a headline reference copy.
+    pub group: usize,
     /// Its line in the file.
     pub line: u64,
     pub input: SummaryInput,
@@ -264,8 +281,8 @@ pub struct Article {
     /// Sentences in the reference (the summary length used by cross-validation).
     pub reference_sentences: usize,
     /// How many times the article enters a fit when files are balanced: the ratio of the
-    /// largest file's article count to its own file's (rounded), over all training articles,
-    /// so that a compression band or a CV fold keeps the files' overall weights.
+    /// largest group's article count to its own group's (rounded), over all training
+    /// articles, so that a compression band or a CV fold keeps the groups' overall weights.
     pub balance_repeats: usize,
 }
 
@@ -300,50 +317,78 @@ pub fn oracle(sentences: &[Vec<u32>], reference: &[u32]) -> Vec<usize> {
     picked
 }
 
+/// Groups of the cross-validation metric for `files` data files: each file's articles, then
+/// each file's headline reference copies.
+pub fn groups(files: usize) -> usize {
+    2 * files
+}
+
 /// Reads every file of the recipe into training articles (through `model`'s serving path).
 pub fn load_articles(model: &Model, recipe: &SummaryRecipe) -> Result<Vec<Article>, TrainError> {
     let mut out = Vec::new();
     let mut vocab = RougeVocab::new();
+    let files = recipe.data.len();
     for (file, d) in recipe.data.iter().enumerate() {
         let before = out.len();
         data::read_rows(&d.path, &d.fields.to_fields(), d.skip_bad_rows, |r| {
-            if r.split.as_deref() == Some("test") || r.labels.is_empty() {
+            if r.split.as_deref() == Some("test") {
                 return Ok(());
             }
-            // CSV splits a label field on ';' and '|': join the pieces back.
-            let reference = r.labels.join("\n");
-            if let Some(a) = article(
-                model, &mut vocab, file, r.line, &r.title, &r.text, &reference,
-            ) {
-                out.push(a);
+            if !r.labels.is_empty() {
+                // CSV splits a label field on ';' and '|': join the pieces back.
+                let reference = r.labels.join("\n");
+                let a = article(model, &mut vocab, r.line, &r.title, &r.text, &reference);
+                out.extend(a.map(|a| Article {
+                    file,
+                    group: file,
+                    ..a
+                }));
+            }
+            let headline = r.title.trim();
+            if d.headline_references && !headline.is_empty() {
+                let a = article(model, &mut vocab, r.line, "", &r.text, headline);
+                out.extend(a.map(|a| Article {
+                    file,
+                    group: files + file,
+                    ..a
+                }));
             }
             Ok(())
         })?;
         if out.len() == before {
-            return Err(TrainError::Input {
-                path: d.path.clone(),
-                what: format!(
+            let what = if d.headline_references {
+                format!(
+                    "no training rows with a text and a summary or a title (fields {:?}, {:?} \
+                     and {:?})",
+                    d.fields.text, d.fields.summary, d.fields.title
+                )
+            } else {
+                format!(
                     "no training rows with a text and a summary (fields {:?} and {:?})",
                     d.fields.text, d.fields.summary
-                ),
+                )
+            };
+            return Err(TrainError::Input {
+                path: d.path.clone(),
+                what,
             });
         }
     }
-    let mut count = vec![0usize; recipe.data.len()];
+    let mut count = vec![0usize; groups(files)];
     for a in &out {
-        count[a.file] += 1;
+        count[a.group] += 1;
     }
     let max = count.iter().copied().max().unwrap_or(1);
     for a in &mut out {
-        a.balance_repeats = ((max as f64 / count[a.file] as f64).round() as usize).max(1);
+        a.balance_repeats = ((max as f64 / count[a.group] as f64).round() as usize).max(1);
     }
     Ok(out)
 }
 
+/// One article (its `file` and `group` still to be set by the caller).
 fn article(
     model: &Model,
     vocab: &mut RougeVocab,
-    file: usize,
     line: u64,
     title: &str,
     body: &str,
@@ -372,7 +417,8 @@ fn article(
     }
     let reference_sentences = text::sentences(reference).len().clamp(1, tokens.len());
     Some(Article {
-        file,
+        file: 0,
+        group: 0,
         line,
         features: input.features(body, reference_sentences),
         input,
@@ -631,11 +677,12 @@ pub fn evaluate(scorer: &SentenceScorer, a: &Article) -> [f64; 3] {
     rouge(&cand, &a.reference)
 }
 
-/// Mean ROUGE-1/2/L per file, then over files.
-fn macro_rouge(per_article: &[(usize, [f64; 3])], files: usize) -> [f64; 3] {
+/// Mean ROUGE-1/2/L per group (see [`Article::group`]), then over the groups that have
+/// articles.
+fn macro_rouge(per_article: &[(usize, [f64; 3])], groups: usize) -> [f64; 3] {
     let mut out = [0.0; 3];
     let mut used = 0;
-    for f in 0..files {
+    for f in 0..groups {
         let rows: Vec<&[f64; 3]> = per_article
             .iter()
             .filter(|(g, _)| *g == f)
@@ -652,10 +699,10 @@ fn macro_rouge(per_article: &[(usize, [f64; 3])], files: usize) -> [f64; 3] {
     out.map(|x| x / used.max(1) as f64)
 }
 
-/// Out-of-fold ROUGE-1/2/L of articles, each with its file.
+/// Out-of-fold ROUGE-1/2/L of articles, each with its group.
 type OutOfFold = Vec<(usize, [f64; 3])>;
 
-/// Out-of-fold ROUGE-1/2/L of each article (with its file) for a single linear model with
+/// Out-of-fold ROUGE-1/2/L of each article (with its group) for a single linear model with
 /// penalty `alpha` fitted on the other folds of `articles`, once for each lead prior of
 /// `lead_priors` (same order; the prior costs no refit). The folds are fitted on scoped
 /// threads (one per fold; each fit is deterministic, and the results are collected in fold
@@ -682,7 +729,7 @@ fn cv_linear(
                 let mut scorer = fitted.clone();
                 add_lead_prior(&mut scorer, lambda, train.iter().flat_map(|a| &a.features));
                 let s = SentenceScorer::from(scorer);
-                test.iter().map(|a| (a.file, evaluate(&s, a))).collect()
+                test.iter().map(|a| (a.group, evaluate(&s, a))).collect()
             })
             .collect())
     };
@@ -714,7 +761,7 @@ pub struct CvChoice {
 /// on its own articles, and the entry whose bands together score best wins.
 pub fn choose_cv(articles: &[&Article], recipe: &SummaryRecipe) -> Result<CvChoice, TrainError> {
     let k = recipe.cv_folds;
-    let files = recipe.data.len();
+    let files = groups(recipe.data.len());
     let grid = if recipe.alpha_grid.is_empty() {
         vec![recipe.alpha]
     } else {
@@ -723,7 +770,7 @@ pub fn choose_cv(articles: &[&Article], recipe: &SummaryRecipe) -> Result<CvChoi
     let total = |r: &[f64; 3]| r.iter().sum::<f64>();
     let mut per_file = vec![0usize; files];
     for a in articles {
-        per_file[a.file] += 1;
+        per_file[a.group] += 1;
     }
     // Fits of one entry of the grid: each band, penalty and repeat.
     let fits_of =
@@ -754,8 +801,8 @@ pub fn choose_cv(articles: &[&Article], recipe: &SummaryRecipe) -> Result<CvChoi
             continue;
         }
         // Each band's penalty is the one that maximises its share of the overall metric (mean
-        // per file, then over files): its articles' ROUGE, each divided by its file's article
-        // count. The bands are fitted independently, so this maximises the overall metric.
+        // per group, then over groups): its articles' ROUGE, each divided by its group's
+        // article count. The bands are fitted independently, so this maximises the overall metric.
         let share = |scored: &[(usize, [f64; 3])]| {
             scored
                 .iter()
@@ -855,7 +902,10 @@ pub fn train(
     // The first band's penalty (the only one without band edges).
     metrics.insert("alpha".to_owned(), plan.alphas[0]);
     metrics.insert("bands".to_owned(), plan.alphas.len() as f64);
-    metrics.insert("articles".to_owned(), articles.len() as f64);
+    let files = recipe.data.len();
+    let copies = articles.iter().filter(|a| a.group >= files).count();
+    metrics.insert("articles".to_owned(), (articles.len() - copies) as f64);
+    metrics.insert("headline_references".to_owned(), copies as f64);
     metrics.insert(
         "sentences".to_owned(),
         articles.iter().map(|a| a.labels.len()).sum::<usize>() as f64,
@@ -874,7 +924,7 @@ pub fn train(
             path: data::display(&d.path),
             bytes,
             sha256,
-            rows_used: articles.iter().filter(|a| a.file == i).count() as u64,
+            rows_used: articles.iter().filter(|a| a.group == i).count() as u64,
         });
     }
     let bands: Vec<serde_json::Value> = scorer
