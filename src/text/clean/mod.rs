@@ -8,7 +8,8 @@
 //! legal footers). No site's exact strings.
 //!
 //! Order of the rules, per block (line or paragraph) first, then per sentence:
-//! 1. legal footer, photo caption or credit, lone agency/byline, call to action, section label;
+//! 1. legal footer, photo caption or credit, lone agency/byline, call to action, link label
+//!    ("Watch the report »"), section label;
 //! 2. runs of related-headline lines (short lines without final punctuation, next to each other);
 //! 3. a block or sentence equal, after normalisation (case, white space, quote style,
 //!    punctuation), to an earlier one or to the title: the first occurrence is kept.
@@ -495,6 +496,23 @@ fn page_lines<'a>(
         .collect()
 }
 
+/// Most words a link label may have ("Watch the minister's statement »").
+const LINK_LABEL_WORDS: usize = 20;
+
+/// Does `text` end in a link arrow (`»`, `›`, `→`, `▸`, trailing spaces and full stops
+/// ignored): the web's common mark for "this is a link" ("More »", "Full coverage ›", "Watch
+/// the report »")? A `»` or `›` closes a quotation instead when its opening `«` / `‹` comes
+/// before it, as in French and German text, so that case is not a link.
+fn ends_in_link_arrow(text: &str) -> bool {
+    let t = text.trim_end_matches(|c: char| c.is_whitespace() || c == '.');
+    match t.chars().next_back() {
+        Some('»') => !t.contains('«'),
+        Some('›') => !t.contains('‹'),
+        Some('→' | '▸') => true,
+        _ => false,
+    }
+}
+
 fn first_word(lower: &str) -> &str {
     lower
         .split(|c: char| !c.is_alphanumeric())
@@ -615,6 +633,11 @@ fn classify_block(line: &Line, first: bool) -> Option<Reason> {
         && n <= 25
     {
         return Some(Reason::Byline);
+    }
+    // A link label, on its own line or inside a paragraph (scraped text often flattens a
+    // "Watch the report »" link into the paragraph around it).
+    if n <= LINK_LABEL_WORDS && ends_in_link_arrow(lower) {
+        return Some(Reason::Boilerplate);
     }
     if n <= 30 && line.has_chrome_phrase() {
         let imperative = IMPERATIVES.contains(&first_word(lower));
@@ -829,10 +852,12 @@ pub fn clean_with(text: &str, title: Option<&str>, classifier: Option<&LineClass
             }
             // Inside a paragraph only clear prompts (an imperative or a question) and credit or
             // footer lines count; most sentences show none of their signs, so skip them cheaply.
-            if block.sentences.len() > 1 && shows_signs(st) {
+            let link = ends_in_link_arrow(st);
+            if block.sentences.len() > 1 && (link || shows_signs(st)) {
                 let sl = Line::new(st, &mut scratch);
                 let lower = sl.lower.trim();
-                let prompt = IMPERATIVES.contains(&first_word(lower)) || lower.ends_with('?');
+                let prompt =
+                    link || IMPERATIVES.contains(&first_word(lower)) || lower.ends_with('?');
                 if let Some(reason) = classify_block(&sl, false)
                     .filter(|r| *r != Reason::SectionLabel && (prompt || *r != Reason::Boilerplate))
                 {
@@ -890,6 +915,8 @@ mod tests {
                 "caption",
             ),
             ("Subscribe to our daily newsletter", "boilerplate"),
+            ("Watch the minister's statement »", "boilerplate"),
+            ("Full coverage of the budget ›", "boilerplate"),
         ];
         for (chrome, want) in cases {
             let text =
@@ -940,6 +967,33 @@ mod tests {
         ] {
             assert_eq!(shows_signs(st), reference(st), "{st:?}");
         }
+    }
+
+    #[test]
+    fn link_labels_inside_a_paragraph_go_and_closing_guillemets_stay() {
+        // A link flattened into its paragraph by the scraper, arrow and stray full stop kept.
+        let text = "The minister resigned on Monday after a week of pressure. Watch the announcement about the minister leaving » . He will stay until September, aides said.";
+        assert_eq!(
+            reasons(text),
+            vec![(
+                "Watch the announcement about the minister leaving » .",
+                "boilerplate"
+            )]
+        );
+        // Timelines and galleries too: the arrow, not an imperative, marks the link.
+        let text = "Police closed the street on Friday. Timeline: the city's troubles » . Shops reopened later.";
+        assert_eq!(reasons(text).len(), 1);
+        // « ... » and ‹ ... › are quotations, and a long sentence is prose whatever it ends in.
+        for text in [
+            "Le ministre a parlé lundi. « Nous partons demain. » Les syndicats ont réagi.",
+            "Er sagte es am Montag. ‹Wir gehen morgen.› Die Gewerkschaften reagierten.",
+            "Line one of the story is here. It went on and on for many many words about the plan and the vote and the people who came to see it all happen in the city »",
+        ] {
+            assert!(reasons(text).is_empty(), "{text:?}: {:?}", reasons(text));
+        }
+        assert!(ends_in_link_arrow("More →"));
+        assert!(!ends_in_link_arrow("« Oui »"));
+        assert!(!ends_in_link_arrow("A plain sentence."));
     }
 
     #[test]
