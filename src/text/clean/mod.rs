@@ -238,7 +238,32 @@ const CHROME: &[&str] = &[
     "support independent journalism",
     "support our journalism",
     "donate",
+    "have your say",
+    "listen to this article",
+    "min read",
 ];
+
+/// Words that, beside "cookie", make a line a consent banner ("We use cookies to improve your
+/// experience. By continuing you agree ..."), whatever its punctuation: an article about
+/// biscuits says "cookie" without them.
+const CONSENT: &[&str] = &[
+    "we use cookie",
+    "uses cookie",
+    "use of cookie",
+    "you agree",
+    "you consent",
+    "your consent",
+    "accept all",
+    "accept cookie",
+    "cookie policy",
+    "cookie settings",
+    "cookie preferences",
+    "by continuing",
+    "by using this",
+];
+
+/// First words of a lone timestamp line ("Updated 3 hours ago", "Published 12 May 2024").
+const TIMESTAMP_WORDS: &[&str] = &["updated", "published", "posted", "modified"];
 
 /// Words that make up "Most Read"-style section labels (a label is a short line of them).
 const LABEL_WORDS: &[&str] = &[
@@ -572,6 +597,12 @@ fn credit_tail(lower: &str) -> bool {
                 .any(|w| AGENCIES.contains(&w)))
 }
 
+/// Does the sentence read as article prose: eight words or more, final punctuation, and no
+/// chrome phrase?
+fn article_like(sentence: &Line) -> bool {
+    sentence.n() >= 8 && sentence.terminal && !sentence.has_chrome_phrase()
+}
+
 /// Block-level chrome rules. `first` is true for the first non-empty block of the page.
 fn classify_block(line: &Line, first: bool) -> Option<Reason> {
     let lower = line.lower.trim();
@@ -638,6 +669,19 @@ fn classify_block(line: &Line, first: bool) -> Option<Reason> {
     // "Watch the report »" link into the paragraph around it).
     if n <= LINK_LABEL_WORDS && ends_in_link_arrow(lower) {
         return Some(Reason::Boilerplate);
+    }
+    // A cookie-consent banner, declarative as it usually is.
+    if lower.contains("cookie") && CONSENT.iter().any(|c| lower.contains(c)) {
+        return Some(Reason::Boilerplate);
+    }
+    // A lone timestamp: a short line without final punctuation that opens with "Updated",
+    // "Published", ... and holds a number or "ago".
+    if n <= 10
+        && !line.terminal
+        && TIMESTAMP_WORDS.contains(&first_word(lower))
+        && (scan::has_ascii_digit(lower) || lower.split_whitespace().any(|w| w == "ago"))
+    {
+        return Some(Reason::Byline);
     }
     if n <= 30 && line.has_chrome_phrase() {
         let imperative = IMPERATIVES.contains(&first_word(lower));
@@ -825,6 +869,17 @@ pub fn clean_with(text: &str, title: Option<&str>, classifier: Option<&LineClass
         let n_sentences = block.sentences.len();
         let block_sentence_keys = &sentence_keys[first_sentence..first_sentence + n_sentences];
         first_sentence += n_sentences;
+        // A short paragraph judged boilerplate as a whole may still carry an article sentence
+        // after its prompt ("Sign up for our briefing. The death toll is expected to rise, the
+        // ministry said."): then each sentence is judged on its own instead, so article text
+        // is never dropped for the prompt beside it.
+        let mixed = v == Some(Reason::Boilerplate)
+            && n_sentences > 1
+            && block
+                .sentences
+                .iter()
+                .any(|s| article_like(&Line::new(&text[s.start..s.end], &mut scratch)));
+        let v = if mixed { None } else { v };
         if let Some(reason) = v {
             removed.push(Removed {
                 span: block.span,
@@ -852,6 +907,14 @@ pub fn clean_with(text: &str, title: Option<&str>, classifier: Option<&LineClass
             }
             // Inside a paragraph only clear prompts (an imperative or a question) and credit or
             // footer lines count; most sentences show none of their signs, so skip them cheaply.
+            if mixed {
+                if let Some(reason) = classify_block(&Line::new(st, &mut scratch), false) {
+                    removed.push(Removed { span: *s, reason });
+                    continue;
+                }
+                sentences.push(*s);
+                continue;
+            }
             let link = ends_in_link_arrow(st);
             if block.sentences.len() > 1 && (link || shows_signs(st)) {
                 let sl = Line::new(st, &mut scratch);
@@ -917,6 +980,15 @@ mod tests {
             ("Subscribe to our daily newsletter", "boilerplate"),
             ("Watch the minister's statement »", "boilerplate"),
             ("Full coverage of the budget ›", "boilerplate"),
+            (
+                "We use cookies to improve your experience. By continuing you agree to our cookie policy.",
+                "boilerplate",
+            ),
+            ("Updated 3 hours ago", "byline"),
+            ("Published 12 May 2024, 10:42 BST", "byline"),
+            ("Listen to this article", "section-label"),
+            ("5 min read", "section-label"),
+            ("Have your say", "section-label"),
         ];
         for (chrome, want) in cases {
             let text =
@@ -966,6 +1038,32 @@ mod tests {
             "Visit.",
         ] {
             assert_eq!(shows_signs(st), reference(st), "{st:?}");
+        }
+    }
+
+    #[test]
+    fn a_prompt_paragraph_keeps_its_article_sentence() {
+        let text = "Rescue teams searched the rubble overnight.\nSign up for our morning briefing. The death toll is expected to rise, the ministry said.\nMore details came later in the day, officials said.";
+        assert_eq!(
+            reasons(text),
+            vec![("Sign up for our morning briefing.", "boilerplate")]
+        );
+        // A paragraph of prompts alone still goes whole.
+        let text = "Rescue teams searched the rubble overnight.\nSign up (it's quick and free) or sign in now. Already a member? Log in.\nMore details came later in the day, officials said.";
+        let got = reasons(text);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].0.starts_with("Sign up") && got[0].0.ends_with("Log in."));
+    }
+
+    #[test]
+    fn cookies_timestamps_and_reading_times_in_article_prose_stay() {
+        for text in [
+            "The bakery sold 500 cookies on Saturday, its owner said. Queues formed early.",
+            "Posted on social media by the analysts, the clip drew 2 million views. Critics were unmoved.",
+            "Updated figures published on Monday show growth of 2%. Markets rose.",
+            "He said the inquiry would take a ten min read of every file. Few believed him.",
+        ] {
+            assert!(reasons(text).is_empty(), "{text:?}: {:?}", reasons(text));
         }
     }
 
