@@ -330,6 +330,33 @@ fn headline_references_add_an_untitled_copy_of_each_titled_article() {
         .iter()
         .any(|a| a.features.iter().any(|r| r[title] > 0.0)));
 
+    // Titled rows with an empty summary train through their headlines alone, and only then.
+    let dir = tempfile::tempdir().unwrap();
+    let titles_only = dir.path().join("titles.jsonl");
+    std::fs::write(
+        &titles_only,
+        "{\"title\": \"Council approves budget\", \"summary\": \"\", \"text\": \"The city council approved a new budget on Monday. Residents gathered outside.\"}\n",
+    )
+    .unwrap();
+    let mut only = SummaryRecipe::for_files(vec![SummaryData {
+        path: titles_only,
+        fields: Default::default(),
+        skip_bad_rows: false,
+        headline_references: true,
+    }]);
+    let copies = lede::train::summary::load_articles(&m, &only).unwrap();
+    assert_eq!(copies.len(), 1);
+    assert_eq!(copies[0].group, 1);
+    only.data[0].headline_references = false;
+    let err = lede::train::summary::load_articles(&m, &only)
+        .err()
+        .expect("no summaries, no headline copies")
+        .to_string();
+    assert!(
+        err.contains("no training rows with a text and a summary"),
+        "{err}"
+    );
+
     // The trainer's flag: the copies are counted in the metadata and the card, the rows once.
     let (_dir, out) = trained_with(&["--summary-headlines"]);
     let h = Model::load(&out).unwrap();

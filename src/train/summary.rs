@@ -95,7 +95,7 @@ pub struct SummaryData {
     pub skip_bad_rows: bool,
     /// Also train on each titled article with its headline as a one-sentence reference (the
     /// title withheld from that copy's features); see the module documentation. Rows with a
-    /// title and no summary then count too. Default false.
+    /// title and an empty summary then count too. Default false.
     #[serde(default)]
     pub headline_references: bool,
 }
@@ -924,7 +924,13 @@ pub fn train(
             path: data::display(&d.path),
             bytes,
             sha256,
-            rows_used: articles.iter().filter(|a| a.group == i).count() as u64,
+            // Rows, not articles: a row with a summary and a headline copy counts once.
+            rows_used: articles
+                .iter()
+                .filter(|a| a.file == i)
+                .map(|a| a.line)
+                .collect::<std::collections::BTreeSet<_>>()
+                .len() as u64,
         });
     }
     let bands: Vec<serde_json::Value> = scorer
