@@ -240,7 +240,7 @@ const CHROME: &[&str] = &[
     "donate",
     "have your say",
     "listen to this article",
-    "min read",
+    " min read",
 ];
 
 /// Words that, beside "cookie", make a line a consent banner ("We use cookies to improve your
