@@ -337,21 +337,15 @@ pub fn load_articles(model: &Model, recipe: &SummaryRecipe) -> Result<Vec<Articl
             if !r.labels.is_empty() {
                 // CSV splits a label field on ';' and '|': join the pieces back.
                 let reference = r.labels.join("\n");
-                let a = article(model, &mut vocab, r.line, &r.title, &r.text, &reference);
-                out.extend(a.map(|a| Article {
-                    file,
-                    group: file,
-                    ..a
-                }));
+                let at = (file, file, r.line);
+                out.extend(article(
+                    model, &mut vocab, at, &r.title, &r.text, &reference,
+                ));
             }
             let headline = r.title.trim();
             if d.headline_references && !headline.is_empty() {
-                let a = article(model, &mut vocab, r.line, "", &r.text, headline);
-                out.extend(a.map(|a| Article {
-                    file,
-                    group: files + file,
-                    ..a
-                }));
+                let at = (file, files + file, r.line);
+                out.extend(article(model, &mut vocab, at, "", &r.text, headline));
             }
             Ok(())
         })?;
@@ -385,11 +379,11 @@ pub fn load_articles(model: &Model, recipe: &SummaryRecipe) -> Result<Vec<Articl
     Ok(out)
 }
 
-/// One article (its `file` and `group` still to be set by the caller).
+/// One article; `(file, group, line)` as in [`Article`].
 fn article(
     model: &Model,
     vocab: &mut RougeVocab,
-    line: u64,
+    (file, group, line): (usize, usize, u64),
     title: &str,
     body: &str,
     reference: &str,
@@ -417,8 +411,8 @@ fn article(
     }
     let reference_sentences = text::sentences(reference).len().clamp(1, tokens.len());
     Some(Article {
-        file: 0,
-        group: 0,
+        file,
+        group,
         line,
         features: input.features(body, reference_sentences),
         input,

@@ -670,8 +670,12 @@ fn classify_block(line: &Line, first: bool) -> Option<Reason> {
     if n <= LINK_LABEL_WORDS && ends_in_link_arrow(lower) {
         return Some(Reason::Boilerplate);
     }
-    // A cookie-consent banner, declarative as it usually is.
-    if lower.contains("cookie") && CONSENT.iter().any(|c| lower.contains(c)) {
+    // A cookie-consent banner, declarative as it usually is. "cookie" is a chrome phrase, so
+    // the line's one chrome-phrase pass (cached, asked below anyway) rules out most lines.
+    if line.has_chrome_phrase()
+        && lower.contains("cookie")
+        && CONSENT.iter().any(|c| lower.contains(c))
+    {
         return Some(Reason::Boilerplate);
     }
     // A lone timestamp: a short line without final punctuation that opens with "Updated",
@@ -915,8 +919,9 @@ pub fn clean_with(text: &str, title: Option<&str>, classifier: Option<&LineClass
                 sentences.push(*s);
                 continue;
             }
-            let link = ends_in_link_arrow(st);
-            if block.sentences.len() > 1 && (link || shows_signs(st)) {
+            let several = block.sentences.len() > 1;
+            let link = several && ends_in_link_arrow(st);
+            if several && (link || shows_signs(st)) {
                 let sl = Line::new(st, &mut scratch);
                 let lower = sl.lower.trim();
                 let prompt =
