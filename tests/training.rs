@@ -151,6 +151,64 @@ fn a_blended_topic_head_trains_records_its_mix_and_classifies() {
     assert_eq!(top[0].0, "sport", "{top:?}");
 }
 
+#[test]
+fn a_blend_prior_weight_adds_the_weighted_log_shares_of_the_training_desks() {
+    // Source a without its business rows, so the desks' shares differ; the share is fixed so
+    // that the two models differ in the prior weight alone.
+    let train = |dir: &std::path::Path, weight: f64| {
+        let path = blend_recipe(dir, 3);
+        let a: String = std::fs::read_to_string(dir.join("a.jsonl"))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.contains("\"topic\": \"business\""))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        std::fs::write(dir.join("a.jsonl"), a).unwrap();
+        let mut recipe: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        recipe["heads"][0]["blend_share_grid"] = serde_json::json!([0.5]);
+        recipe["heads"][0]["prior_weight_grid"] = serde_json::json!([weight]);
+        std::fs::write(&path, recipe.to_string()).unwrap();
+        let (o, out) = util::train_recipe(dir, &path);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        out
+    };
+    let (d0, d1) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (plain, weighted) = (train(d0.path(), 0.0), train(d1.path(), -0.5));
+    let meta = lede::model::read_meta(&weighted.join("model.lede")).unwrap();
+    assert_eq!(meta.heads[0].blend.as_ref().unwrap().prior_weight, -0.5);
+    let card = std::fs::read_to_string(weighted.join("MODEL_CARD.md")).unwrap();
+    assert!(card.contains("Prior weight -0.5"), "{card}");
+    // Training rows per desk, from the two files the recipe reads.
+    let mut count = std::collections::BTreeMap::<String, f64>::new();
+    for f in ["a.jsonl", "b.jsonl"] {
+        for l in std::fs::read_to_string(d1.path().join(f)).unwrap().lines() {
+            let r: serde_json::Value = serde_json::from_str(l).unwrap();
+            if r["split"] != "test" {
+                *count
+                    .entry(r["topic"].as_str().unwrap().into())
+                    .or_default() += 1.0;
+            }
+        }
+    }
+    let total: f64 = count.values().sum();
+    let (p, w) = (
+        lede::model::Model::load(&plain).unwrap(),
+        lede::model::Model::load(&weighted).unwrap(),
+    );
+    let (p, w) = (&p.heads[0].nb, &w.heads[0].nb);
+    assert_eq!(
+        p.weights, w.weights,
+        "the prior weight moves the priors only"
+    );
+    for (k, label) in p.labels.iter().enumerate() {
+        let share = (count[label] + 1.0) / (total + count.len() as f64);
+        let want = p.log_prior[k] as f64 - 0.5 * share.ln();
+        assert!((w.log_prior[k] as f64 - want).abs() < 1e-5, "{label}");
+    }
+    assert!(count["business"] < count["sport"], "{count:?}");
+}
+
 /// The topic head's top three labels and probabilities (best first) for `text` under the title
 /// "Cup final", from the model in `dir`.
 fn topic_labels(dir: &std::path::Path, text: &str) -> Vec<(String, f64)> {
@@ -174,6 +232,24 @@ fn a_blend_without_cross_validation_is_a_recipe_error() {
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("blend_share_grid needs cv_folds > 1"), "{err}");
+}
+
+#[test]
+fn a_prior_weight_grid_without_a_blend_is_a_recipe_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = blend_recipe(dir.path(), 3);
+    let mut recipe: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    recipe["heads"][0]["blend_share_grid"] = serde_json::json!([]);
+    recipe["heads"][0]["prior_weight_grid"] = serde_json::json!([-0.2]);
+    std::fs::write(&path, recipe.to_string()).unwrap();
+    let (o, _) = util::train_recipe(dir.path(), &path);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("prior_weight_grid needs blend_share_grid"),
+        "{err}"
+    );
 }
 
 /// [`blend_recipe`] with the vocabulary grid `field` (`min_df_grid`, `sublinear_tf_grid`) set to

@@ -147,6 +147,7 @@ fn recipe_from_flags(a: &Args) -> Result<Recipe> {
         cv_metric: Default::default(),
         nb_grid: Vec::new(),
         blend_share_grid: Vec::new(),
+        prior_weight_grid: Vec::new(),
         min_df_grid: Vec::new(),
         sublinear_tf_grid: Vec::new(),
         calibrate: true,

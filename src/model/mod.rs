@@ -88,7 +88,7 @@ pub struct HeadMeta {
 }
 
 /// How a blended head was made: `share * jll_nb / nb_temperature + (1 - share) * jll_second /
-/// second_temperature`, one linear head.
+/// second_temperature + prior_weight * ln p(label)`, one linear head.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BlendMeta {
     /// The second head's parameters.
@@ -101,6 +101,11 @@ pub struct BlendMeta {
     /// Source weights of each head, in the order of the head's data files.
     pub nb_source_weights: Vec<f64>,
     pub second_source_weights: Vec<f64>,
+    /// Weight of the training desks' log shares added to the mix (0: none; see
+    /// `HeadRecipe::prior_weight_grid`). Already part of the head's log priors; recorded here
+    /// for the model card. Absent in models made before it existed (0).
+    #[serde(default)]
+    pub prior_weight: f64,
 }
 
 /// Everything about a model except the weights.

@@ -55,6 +55,15 @@ pub fn model_card(recipe: &Recipe, trained: &Trained, command: &str) -> String {
                 b.nb_source_weights,
                 b.second_source_weights
             );
+            let grid = recipe_head
+                .map(|r| r.prior_weight_grid.clone())
+                .unwrap_or_default();
+            if b.prior_weight != 0.0 || !grid.is_empty() {
+                s += &format!(
+                    "- Prior weight {} (chosen by the same cross-validation from {:?}): the mix adds `{} * ln p(label)`, `p` the labels' Laplace-smoothed shares of the training rows; a negative weight leans against the desks the training publishers file most\n",
+                    b.prior_weight, grid, b.prior_weight
+                );
+            }
         }
         if let Some(hr) = recipe_head {
             s += &format!("- Multi-label rows: {:?}\n", hr.multi_label);

@@ -150,6 +150,15 @@ pub struct HeadRecipe {
     /// complement fits the skewed desks of the ones it did. Needs `cv_folds` > 1.
     #[serde(default)]
     pub blend_share_grid: Vec<f64>,
+    /// Candidate **prior weights** of a blend, chosen by the same metric together with the
+    /// share: the blend adds `prior_weight * ln p(desk)` to each desk's score, with `p` the
+    /// desks' shares of the training rows (Laplace-smoothed). 0 is the blend as it is (no
+    /// prior); a negative weight leans against the desks the training publishers file most,
+    /// which can transfer better to a publisher whose desk mix is different. In the transfer
+    /// metric the shares come from the sources the head is fitted on. Needs
+    /// `blend_share_grid`. Empty = 0.
+    #[serde(default)]
+    pub prior_weight_grid: Vec<f64>,
     /// Candidate `tfidf.min_df` values (>= 1), chosen by the same cross-validation as the rest:
     /// the vocabulary and count passes run once per value and the value whose best
     /// configuration scores highest wins (`tfidf.min_df` itself is then ignored). Rare terms
@@ -203,10 +212,16 @@ impl HeadRecipe {
     /// multinomial and one complement variant in `nb_grid`.
     fn check_blend(&self) -> Result<(), TrainError> {
         use crate::classify::NbKind;
+        let fail = |what: String| Err(TrainError::Recipe(format!("head {:?}: {what}", self.name)));
         if self.blend_share_grid.is_empty() {
+            if !self.prior_weight_grid.is_empty() {
+                return fail("prior_weight_grid needs blend_share_grid".into());
+            }
             return Ok(());
         }
-        let fail = |what: String| Err(TrainError::Recipe(format!("head {:?}: {what}", self.name)));
+        if let Some(w) = self.prior_weight_grid.iter().find(|w| !w.is_finite()) {
+            return fail(format!("prior weights must be finite, got {w}"));
+        }
         if self.cv_folds < 2 {
             return fail("blend_share_grid needs cv_folds > 1".into());
         }

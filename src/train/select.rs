@@ -97,12 +97,36 @@ pub(super) struct Blend {
     first_temperature: f64,
     second_temperature: f64,
     share: f64,
+    /// Weight of the desks' log shares added to the mix (`HeadRecipe::prior_weight_grid`).
+    prior_weight: f64,
 }
 
 impl Blend {
     /// The two heads' coefficients in the blend at `share`.
     fn coefficients(share: f64, t1: f64, t2: f64) -> (f64, f64) {
         (share / t1, (1.0 - share) / t2)
+    }
+}
+
+/// The Laplace-smoothed log share of each label among the documents of `stats` (the prior a
+/// blend's `prior_weight` scales).
+fn log_shares<'a>(stats: impl IntoIterator<Item = &'a NbStats>, c: usize) -> Vec<f64> {
+    let mut n = vec![0.0f64; c];
+    for st in stats {
+        for (k, &x) in st.counts().iter().enumerate() {
+            n[k] += x as f64;
+        }
+    }
+    let total: f64 = n.iter().sum();
+    n.iter()
+        .map(|x| ((x + 1.0) / (total + c as f64)).ln())
+        .collect()
+}
+
+/// Adds `weight * prior` to a head's log priors.
+fn add_prior(head: &mut NbHead, weight: f64, prior: &[f64]) {
+    for (lp, p) in head.log_prior.iter_mut().zip(prior) {
+        *lp += (weight * p) as f32;
     }
 }
 
@@ -302,9 +326,10 @@ impl Cv<'_> {
 
     /// Chooses a blend (see `HeadRecipe::blend_share_grid`, checked by the recipe): each kind's
     /// best configuration by cross-validation, each one's temperature on its out-of-fold
-    /// predictions, then the share by the recipe's metric on the out-of-fold predictions of the
-    /// mix (and, for the transfer metric, on heads fitted without each source). Also returns
-    /// the mix's out-of-fold predictions, for its own temperature.
+    /// predictions, then the share and the prior weight by the recipe's metric on the
+    /// out-of-fold predictions of the mix (and, for the transfer metric, on heads fitted
+    /// without each source). Also returns the mix's out-of-fold predictions, for its own
+    /// temperature.
     fn select_blend(
         &self,
         grid: &Grid,
@@ -342,17 +367,43 @@ impl Cv<'_> {
         struct Best {
             key: (f64, f64),
             share: f64,
+            prior_weight: f64,
             report: super::eval::Report,
             jlls: Vec<Vec<f64>>,
         }
         let mut best: Option<Best> = None;
-        for &share in &h.blend_share_grid {
+        let prior_weights = if h.prior_weight_grid.is_empty() {
+            vec![0.0]
+        } else {
+            h.prior_weight_grid.clone()
+        };
+        let c = labels.len();
+        // The desks' shares over all training rows (the out-of-fold mix: a fold's own rows
+        // barely move them) and over the sources each transfer head is fitted on.
+        let prior = log_shares(&self.counts.per_source, c);
+        let transfer_prior: Vec<Vec<f64>> = (0..self.counts.per_source.len())
+            .map(|held| {
+                let others = self.counts.per_source.iter().enumerate();
+                log_shares(others.filter(|(s, _)| *s != held).map(|(_, st)| st), c)
+            })
+            .collect();
+        let grid: Vec<(f64, f64)> = prior_weights
+            .iter()
+            .flat_map(|&p| h.blend_share_grid.iter().map(move |&s| (p, s)))
+            .collect();
+        for (prior_weight, share) in grid {
             let (w1, w2) = Blend::coefficients(share, t1, t2);
             let jlls: Vec<Vec<f64>> = oof1
                 .jlls
                 .iter()
                 .zip(&oof2.jlls)
-                .map(|(a, b)| mix(a, w1, b, w2))
+                .map(|(a, b)| {
+                    let mut m = mix(a, w1, b, w2);
+                    m.iter_mut()
+                        .zip(&prior)
+                        .for_each(|(x, p)| *x += prior_weight * p);
+                    m
+                })
                 .collect();
             let mut ev = Evaluation::new(labels.to_vec());
             let mut per_source: Vec<(u64, u64)> = vec![(0, 0); allowed.len()];
@@ -365,13 +416,16 @@ impl Cv<'_> {
             let r = ev.report();
             let (key, source_acc, transfer) = self.score(&r, &per_source, |held| {
                 let (a, b) = &without[held];
-                NbHead::blend(a, w1, b, w2).map_err(classify_err(&h.name))
+                let mut head = NbHead::blend(a, w1, b, w2).map_err(classify_err(&h.name))?;
+                add_prior(&mut head, prior_weight, &transfer_prior[held]);
+                Ok(head)
             })?;
-            tracing::info!(head = %h.name, share, cv = key.0, accuracy = r.accuracy, ?source_acc, ?transfer, "blend CV");
+            tracing::info!(head = %h.name, prior_weight, share, cv = key.0, accuracy = r.accuracy, ?source_acc, ?transfer, "blend CV");
             if best.as_ref().is_none_or(|b| key > b.key) {
                 best = Some(Best {
                     key,
                     share,
+                    prior_weight,
                     report: r,
                     jlls,
                 });
@@ -380,6 +434,7 @@ impl Cv<'_> {
         let Best {
             key,
             share,
+            prior_weight,
             report,
             jlls,
         } = best.expect("non-empty grid, checked by Recipe::check");
@@ -395,6 +450,7 @@ impl Cv<'_> {
                 first_temperature: t1,
                 second_temperature: t2,
                 share,
+                prior_weight,
             },
             report,
             oof,
@@ -548,7 +604,9 @@ pub(super) fn fit_chosen(
         .fit(&b.second.params, h.min_examples)
         .map_err(classify_err)?;
     let (w1, w2) = Blend::coefficients(b.share, b.first_temperature, b.second_temperature);
-    let nb = NbHead::blend(&first, w1, &second, w2).map_err(classify_err)?;
+    let mut nb = NbHead::blend(&first, w1, &second, w2).map_err(classify_err)?;
+    let prior = log_shares(per_source, nb.n_classes());
+    add_prior(&mut nb, b.prior_weight, &prior);
     Ok((
         nb,
         Some(BlendMeta {
@@ -558,6 +616,7 @@ pub(super) fn fit_chosen(
             second_temperature: b.second_temperature,
             nb_source_weights: b.first.weights.clone(),
             second_source_weights: b.second.weights.clone(),
+            prior_weight: b.prior_weight,
         }),
     ))
 }
