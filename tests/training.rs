@@ -375,3 +375,48 @@ fn a_min_df_grid_needs_cross_validation_and_positive_values() {
         );
     }
 }
+
+/// A recipe with a topic head over `tiny_topics.jsonl` and the given `card_appendix`.
+fn appendix_recipe(dir: &std::path::Path, appendix: &str) -> std::path::PathBuf {
+    let recipe = serde_json::json!({
+        "name": "carded",
+        "card_appendix": appendix,
+        "heads": [{
+            "name": "topic",
+            "data": util::fixture("tiny_topics.jsonl"),
+            "fields": {"text": "text", "title": "title", "label": "topic", "split": "split"},
+            "nb": {"kind": "complement", "alpha": 0.3, "fit_prior": true},
+            "min_examples": 2
+        }]
+    });
+    let path = dir.join("recipe.json");
+    std::fs::write(&path, recipe.to_string()).unwrap();
+    path
+}
+
+#[test]
+fn a_card_appendix_beside_the_recipe_ends_the_generated_model_card() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "## Evaluation against peers\n\nHand-written figures, kept across retrains.\n";
+    std::fs::write(dir.path().join("EVALUATION.md"), text).unwrap();
+    let (o, out) = util::train_recipe(dir.path(), &appendix_recipe(dir.path(), "EVALUATION.md"));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let card = std::fs::read_to_string(out.join("MODEL_CARD.md")).unwrap();
+    assert!(card.starts_with("# Model card: carded@"), "{card}");
+    assert!(card.ends_with(&format!("\n{text}")), "{card}");
+    assert!(card.contains("## Head `topic`"), "{card}");
+}
+
+#[test]
+fn a_missing_card_appendix_fails_before_training_and_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (o, out) = util::train_recipe(dir.path(), &appendix_recipe(dir.path(), "NOPE.md"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("card_appendix") && err.contains("NOPE.md"),
+        "{err}"
+    );
+    assert!(!err.contains("accuracy"), "it trained first: {err}");
+    assert!(!out.join("model.lede").exists());
+}

@@ -188,6 +188,7 @@ fn recipe_from_flags(a: &Args) -> Result<Recipe> {
         description: String::new(),
         analyzer: AnalyzerConfig::for_language(language),
         summary_idf_head: None,
+        card_appendix: None,
         heads,
         cleaner: None,
         summary: (!a.summary_data.is_empty()).then(|| {
@@ -238,6 +239,8 @@ fn run() -> Result<()> {
         None => recipe_from_flags(&args)?,
     };
     let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let appendix =
+        train::card::read_appendix(&recipe).context("reading the recipe's card_appendix")?;
     let trained = train::train(&recipe)?;
     let path = trained
         .model
@@ -266,7 +269,7 @@ fn run() -> Result<()> {
     .context("writing metrics.json")?;
     std::fs::write(
         args.out.join("MODEL_CARD.md"),
-        train::card::model_card(&recipe, &trained, &command),
+        train::card::model_card(&recipe, &trained, &command, appendix.as_deref()),
     )
     .context("writing MODEL_CARD.md")?;
     for (name, ev) in &trained.evaluations {

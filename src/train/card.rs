@@ -1,13 +1,19 @@
 //! The model card (`MODEL_CARD.md`) a training run writes beside the bundle: human-readable,
 //! generated from the model header and the recipe, so it cannot drift from the weights.
 
-use super::{Recipe, Trained};
+use super::{Recipe, TrainError, Trained};
 use crate::model::{ComponentMeta, DataFile};
 
 /// The bundle's `MODEL_CARD.md`: what was trained, on which files (sizes and hashes), how the
 /// configuration was chosen, and the held-out evaluation. `command` is the command line that
-/// reproduces it.
-pub fn model_card(recipe: &Recipe, trained: &Trained, command: &str) -> String {
+/// reproduces it. `appendix` (the recipe's `card_appendix`, read by [`read_appendix`]) is
+/// appended as written.
+pub fn model_card(
+    recipe: &Recipe,
+    trained: &Trained,
+    command: &str,
+    appendix: Option<&str>,
+) -> String {
     let m = &trained.model.meta;
     let mut s = format!("# Model card: {}\n\n", m.version);
     if !recipe.description.is_empty() {
@@ -149,7 +155,26 @@ pub fn model_card(recipe: &Recipe, trained: &Trained, command: &str) -> String {
         }
     }
     s += &summary_card(m.summary_scorer.as_ref());
+    if let Some(a) = appendix {
+        s += "\n";
+        s += a.trim_end();
+        s += "\n";
+    }
     s
+}
+
+/// Reads the recipe's `card_appendix`, if it names one. Call it before training, so a missing
+/// file fails at once rather than after a long run.
+pub fn read_appendix(recipe: &Recipe) -> Result<Option<String>, TrainError> {
+    let Some(path) = &recipe.card_appendix else {
+        return Ok(None);
+    };
+    std::fs::read_to_string(path)
+        .map(Some)
+        .map_err(|error| TrainError::Io {
+            path: path.clone(),
+            error,
+        })
 }
 
 /// One training file of the model card: path, size, hash prefix and how many `unit` it gave.

@@ -333,6 +333,11 @@ pub struct Recipe {
     /// A learned summary scorer (none = the hand-set weights).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<summary::SummaryRecipe>,
+    /// A hand-written Markdown file (relative to the recipe) appended to the generated model
+    /// card, e.g. the evaluation against peers that `bench/eval.sh` measures. It is kept in
+    /// the repository beside the recipe, so a retrain carries it instead of dropping it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_appendix: Option<PathBuf>,
 }
 
 impl Recipe {
@@ -347,6 +352,11 @@ impl Recipe {
             what: format!("invalid recipe: {e}"),
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
+        if let Some(a) = &mut r.card_appendix {
+            if a.is_relative() {
+                *a = base.join(&*a);
+            }
+        }
         if let Some(c) = &mut r.cleaner {
             if c.data.is_relative() {
                 c.data = base.join(&c.data);
