@@ -420,3 +420,102 @@ fn a_missing_card_appendix_fails_before_training_and_names_the_file() {
     assert!(!err.contains("accuracy"), "it trained first: {err}");
     assert!(!out.join("model.lede").exists());
 }
+
+/// A one-configuration topic head over `tiny_topics.jsonl` (one alpha, no grid) with 3-fold CV
+/// under fold seed `seed` and `repeats` repeats, trained into `dir/m`: its cv_accuracy.
+fn cv_accuracy_of(dir: &std::path::Path, seed: u64, repeats: u32) -> f64 {
+    std::fs::create_dir_all(dir).unwrap();
+    // Two desks sharing most of their words, so that which fold a row lands in matters.
+    let words = [
+        "market", "report", "team", "season", "bank", "match", "price", "coach", "trade", "goal",
+        "share", "league",
+    ];
+    let mut state = 7u64;
+    let mut next = |n: u64| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) % n
+    };
+    let mut rows = String::new();
+    for i in 0..40 {
+        let label = if i % 2 == 0 { "business" } else { "sport" };
+        let mut text: Vec<&str> = (0..6).map(|_| words[next(12) as usize]).collect();
+        // The desk's own word in half the rows, the other desk's in a fifth.
+        let (own, other) = if i % 2 == 0 {
+            ("profits", "stadium")
+        } else {
+            ("stadium", "profits")
+        };
+        match next(10) {
+            0..5 => text.push(own),
+            5..7 => text.push(other),
+            _ => {}
+        }
+        rows += &serde_json::json!({"text": text.join(" "), "topic": label, "split": "train"})
+            .to_string();
+        rows.push('\n');
+    }
+    std::fs::write(dir.join("noisy.jsonl"), rows).unwrap();
+    let recipe = serde_json::json!({
+        "name": "repeats",
+        "heads": [{
+            "name": "topic",
+            "data": dir.join("noisy.jsonl"),
+            "fields": {"text": "text", "title": "title", "label": "topic", "split": "split"},
+            "nb": {"kind": "multinomial", "alpha": 0.3, "fit_prior": true},
+            "cv_folds": 3,
+            "cv_repeats": repeats,
+            "alpha_grid": [0.3],
+            "seed": seed,
+            "min_examples": 2
+        }]
+    });
+    let path = dir.join("recipe.json");
+    std::fs::write(&path, recipe.to_string()).unwrap();
+    let (o, out) = util::train_recipe(dir, &path);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let meta = lede::model::read_meta(&out.join("model.lede")).unwrap();
+    if repeats > 1 {
+        assert_eq!(meta.heads[0].metrics["cv_repeats"], f64::from(repeats));
+        let card = std::fs::read_to_string(out.join("MODEL_CARD.md")).unwrap();
+        assert!(
+            card.contains(&format!("({repeats} repeats, fold seeds {seed} to ")),
+            "{card}"
+        );
+    }
+    meta.heads[0].metrics["cv_accuracy"]
+}
+
+#[test]
+fn repeated_cross_validation_pools_the_fold_assignments_of_consecutive_seeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = cv_accuracy_of(&dir.path().join("a"), 42, 1);
+    let b = cv_accuracy_of(&dir.path().join("b"), 43, 1);
+    let pooled = cv_accuracy_of(&dir.path().join("ab"), 42, 2);
+    // The two assignments differ in what they score, so the check below is not vacuous.
+    assert!((a - b).abs() > 1e-6, "{a} {b}");
+    // Every row is scored once per repeat, so the pooled accuracy is the mean of the two.
+    // (The report keeps f32 accuracies.)
+    assert!((pooled - (a + b) / 2.0).abs() < 1e-6, "{a} {b} {pooled}");
+}
+
+#[test]
+fn cv_repeats_needs_cross_validation_and_at_least_one_repeat() {
+    for (folds, repeats) in [(3, 0), (0, 2)] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = blend_recipe(dir.path(), folds);
+        let mut recipe: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        recipe["heads"][0]["blend_share_grid"] = serde_json::json!([]);
+        recipe["heads"][0]["cv_repeats"] = serde_json::json!(repeats);
+        std::fs::write(&path, recipe.to_string()).unwrap();
+        let (o, _) = util::train_recipe(dir.path(), &path);
+        assert!(!o.status.success());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("cv_repeats must be >= 1, and above 1 needs cv_folds > 1"),
+            "{err}"
+        );
+    }
+}

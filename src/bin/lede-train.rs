@@ -137,6 +137,7 @@ fn recipe_from_flags(a: &Args) -> Result<Recipe> {
         gazetteers: Vec::new(),
         skip_bad_rows: a.skip_bad_rows,
         cv_folds: a.cv_folds,
+        cv_repeats: 1,
         alpha_grid: if a.cv_folds > 1 {
             a.alphas.clone()
         } else {

@@ -89,8 +89,18 @@ pub fn model_card(
                     let names: Vec<String> = hr.nb_grid.iter().map(|v| v.to_string()).collect();
                     format!(", the naive Bayes variant from [{}]", names.join(", "))
                 };
+                let repeats = if hr.cv_repeats > 1 {
+                    format!(
+                        " ({} repeats, fold seeds {} to {}, pooled)",
+                        hr.cv_repeats,
+                        hr.seed,
+                        hr.seed + u64::from(hr.cv_repeats) - 1
+                    )
+                } else {
+                    String::new()
+                };
                 s += &format!(
-                    "- Alpha chosen by {}-fold cross-validation on the training rows from {:?}{variants}{weights}, maximising {:?} (macro-F1 {:.4}, accuracy {:.4}; each source's rows scored over that source's labels)\n",
+                    "- Alpha chosen by {}-fold cross-validation{repeats} on the training rows from {:?}{variants}{weights}, maximising {:?} (macro-F1 {:.4}, accuracy {:.4}; each source's rows scored over that source's labels)\n",
                     hr.cv_folds,
                     hr.alpha_grid,
                     hr.cv_metric,

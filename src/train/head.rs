@@ -263,14 +263,11 @@ fn counts_pass(
 ) -> Result<Counts, TrainError> {
     let k = h.cv_folds as usize;
     let cv = k > 1;
+    let repeats = if cv { h.cv_repeats.max(1) as usize } else { 0 };
     let empty = NbStats::new(v.labels.clone(), v.vectorizer.len());
     let mut counts = Counts {
         per_source: vec![empty.clone(); srcs.len()],
-        per_fold: if cv {
-            vec![vec![empty; srcs.len()]; k]
-        } else {
-            Vec::new()
-        },
+        per_fold: vec![vec![vec![empty; srcs.len()]; k]; repeats],
         docs: Vec::new(),
         rows_used: vec![0; srcs.len()],
     };
@@ -283,18 +280,21 @@ fn counts_pass(
             }
             let x = v.vectorizer.transform(&doc_terms(analyzer, cleaner, &r));
             let w = 1.0 / r.labels.len() as f64;
-            let fold = cv.then(|| fold_of(si, r.line, h.seed, k));
+            // One fold per repeat; repeat 0 is the assignment of `h.seed` alone.
+            let folds: Vec<usize> = (0..repeats as u64)
+                .map(|rep| fold_of(si, r.line, h.seed.wrapping_add(rep), k))
+                .collect();
             for l in &r.labels {
                 if let Some(c) = v.label_index(l) {
                     counts.per_source[si].add(c, &x, w);
-                    if let Some(f) = fold {
-                        counts.per_fold[f][si].add(c, &x, w);
+                    for (rep, &f) in folds.iter().enumerate() {
+                        counts.per_fold[rep][f][si].add(c, &x, w);
                     }
                 }
             }
-            if let Some(fold) = fold {
+            if cv {
                 counts.docs.push(CvDoc {
-                    fold,
+                    folds,
                     source: si,
                     x,
                     labels: r.labels,

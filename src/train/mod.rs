@@ -124,6 +124,13 @@ pub struct HeadRecipe {
     /// (best macro-F1, then accuracy). 0 or 1 = off. Keeps the training vectors in memory.
     #[serde(default)]
     pub cv_folds: u32,
+    /// Repeats of that cross-validation, each with its own fold assignment (fold seeds `seed`,
+    /// `seed + 1`, ...), their out-of-fold predictions pooled. Which fold a row lands in moves
+    /// a choice between near-equal configurations; repeats average that out, at `cv_repeats`
+    /// times the fold fits (the transfer part of the metric has no folds and is computed
+    /// once). Default 1 (one assignment, as before).
+    #[serde(default = "default_cv_repeats")]
+    pub cv_repeats: u32,
     /// Candidate alphas for cross-validation.
     #[serde(default)]
     pub alpha_grid: Vec<f64>,
@@ -306,6 +313,10 @@ fn default_weight() -> f64 {
 fn default_holdout() -> f64 {
     0.1
 }
+fn default_cv_repeats() -> u32 {
+    1
+}
+
 fn default_seed() -> u64 {
     42
 }
@@ -410,6 +421,12 @@ impl Recipe {
                 )));
             }
             h.check_blend()?;
+            if h.cv_repeats < 1 || (h.cv_repeats > 1 && h.cv_folds < 2) {
+                return Err(TrainError::Recipe(format!(
+                    "head {:?}: cv_repeats must be >= 1, and above 1 needs cv_folds > 1",
+                    h.name
+                )));
+            }
             if !h.min_df_grid.is_empty() && (h.cv_folds < 2 || h.min_df_grid.contains(&0)) {
                 return Err(TrainError::Recipe(format!(
                     "head {:?}: min_df_grid needs cv_folds > 1 and values >= 1",

@@ -15,7 +15,8 @@ use crate::model::BlendMeta;
 
 /// A training document kept in memory for cross-validation.
 pub(super) struct CvDoc {
-    pub fold: usize,
+    /// The document's fold in each repeat of the cross-validation.
+    pub folds: Vec<usize>,
     pub source: usize,
     pub x: SparseVec,
     pub labels: Vec<String>,
@@ -25,8 +26,8 @@ pub(super) struct CvDoc {
 pub(super) struct Counts {
     /// Class sums per source.
     pub per_source: Vec<NbStats>,
-    /// Class sums per fold and source (cross-validation only).
-    pub per_fold: Vec<Vec<NbStats>>,
+    /// Class sums per repeat, fold and source (cross-validation only).
+    pub per_fold: Vec<Vec<Vec<NbStats>>>,
     pub docs: Vec<CvDoc>,
     pub rows_used: Vec<u64>,
 }
@@ -48,12 +49,18 @@ pub(super) fn combine(parts: &[&NbStats], weights: &[f64], base: &NbStats) -> Nb
     out
 }
 
-/// The training part of fold `f` (every fold but `f`), sources combined with `weights`.
-fn fold_training(counts: &Counts, f: usize, weights: &[f64], base: &NbStats) -> NbStats {
+/// The training part of fold `f` of repeat `rep` (every fold but `f`), sources combined with
+/// `weights`.
+fn fold_training(
+    counts: &Counts,
+    (rep, f): (usize, usize),
+    weights: &[f64],
+    base: &NbStats,
+) -> NbStats {
     let parts: Vec<NbStats> = counts
         .per_source
         .iter()
-        .zip(&counts.per_fold[f])
+        .zip(&counts.per_fold[rep][f])
         .map(|(all, fold)| all.minus(fold))
         .collect();
     let refs: Vec<&NbStats> = parts.iter().collect();
@@ -161,6 +168,12 @@ pub(super) struct Cv<'a> {
 }
 
 impl Cv<'_> {
+    /// Every (repeat, fold) of the cross-validation, repeat by repeat.
+    fn folds(&self) -> impl Iterator<Item = (usize, usize)> {
+        let k = self.k;
+        (0..self.counts.per_fold.len()).flat_map(move |rep| (0..k).map(move |f| (rep, f)))
+    }
+
     /// The figure the recipe's metric maximises for a configuration with this cross-validated
     /// report and per-source (correct, rows), `fit` giving its head without a source for the
     /// transfer metric; also each source's accuracy and the transfer accuracies (for the log).
@@ -275,10 +288,11 @@ impl Cv<'_> {
                 );
         bar.set_prefix(h.name.clone());
         for weights in grid.weights {
-            // The training part of each fold for these weights (all folds but one), built once per
-            // weight vector and reused for every variant and alpha.
-            let train_parts: Vec<NbStats> = (0..k)
-                .map(|f| fold_training(counts, f, weights, base))
+            // The training part of each fold of each repeat for these weights (all folds but
+            // one), built once per weight vector and reused for every variant and alpha.
+            let train_parts: Vec<((usize, usize), NbStats)> = self
+                .folds()
+                .map(|rf| (rf, fold_training(counts, rf, weights, base)))
                 .collect();
             for (variant, &alpha) in grid
                 .variants
@@ -292,9 +306,10 @@ impl Cv<'_> {
                 };
                 let mut ev = Evaluation::new(labels.to_vec());
                 let mut per_source: Vec<(u64, u64)> = vec![(0, 0); allowed.len()];
-                for (f, part) in train_parts.iter().enumerate() {
+                // Repeats pool: each document is scored once per repeat.
+                for ((rep, f), part) in &train_parts {
                     let head = part.fit_direct(&p, 1).map_err(classify_err(&h.name))?;
-                    for d in counts.docs.iter().filter(|d| d.fold == f) {
+                    for d in counts.docs.iter().filter(|d| d.folds[*rep] == *f) {
                         let top = argmax_among(&head.jll(&d.x), Some(&allowed[d.source]));
                         ev.add(&labels[top], &d.labels);
                         let s = &mut per_source[d.source];
@@ -465,15 +480,14 @@ impl Cv<'_> {
             labels,
             counts,
             base,
-            k,
             ..
         } = *self;
         let mut out = OutOfFold::default();
-        for f in 0..k {
-            let head = fold_training(counts, f, &chosen.weights, base)
+        for (rep, f) in self.folds() {
+            let head = fold_training(counts, (rep, f), &chosen.weights, base)
                 .fit_direct(&chosen.params, 1)
                 .map_err(classify_err(&h.name))?;
-            for d in counts.docs.iter().filter(|d| d.fold == f) {
+            for d in counts.docs.iter().filter(|d| d.folds[rep] == f) {
                 if let [l] = d.labels.as_slice() {
                     if let Some(y) = labels.iter().position(|x| x == l) {
                         out.jlls.push(head.jll(&d.x));
@@ -575,6 +589,10 @@ pub(super) fn choose(cv: &Cv, own_weights: &[f64]) -> Result<Selection, TrainErr
     out.metrics
         .insert("cv_accuracy".to_owned(), report.accuracy);
     out.metrics.insert("cv_folds".to_owned(), cv.k as f64);
+    if h.cv_repeats > 1 {
+        out.metrics
+            .insert("cv_repeats".to_owned(), f64::from(h.cv_repeats));
+    }
     if let Some(oof) = oof.filter(|_| h.calibrate) {
         out.temperature = fit_temperature(&oof.jlls, &oof.truth);
         out.metrics
