@@ -86,6 +86,34 @@ fn bad_input_fails_with_file_and_line() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("nothing to train"));
 }
 
+/// A recipe named `name` with one topic head over `data` (the fixtures' field names, at least two
+/// rows per label), the head's other settings from `head`, written to `dir/recipe.json`.
+fn topic_recipe(
+    dir: &std::path::Path,
+    name: &str,
+    data: &std::path::Path,
+    head: serde_json::Value,
+    top: serde_json::Value,
+) -> std::path::PathBuf {
+    let mut h = serde_json::json!({
+        "name": "topic",
+        "data": data,
+        "fields": {"text": "text", "title": "title", "label": "topic", "split": "split"},
+        "min_examples": 2
+    });
+    h.as_object_mut()
+        .unwrap()
+        .extend(head.as_object().unwrap().clone());
+    let mut recipe = serde_json::json!({"name": name, "heads": [h]});
+    recipe
+        .as_object_mut()
+        .unwrap()
+        .extend(top.as_object().unwrap().clone());
+    let path = dir.join("recipe.json");
+    std::fs::write(&path, recipe.to_string()).unwrap();
+    path
+}
+
 /// A recipe whose topic head blends a multinomial and a complement head over two sources, the
 /// blend chosen by the transfer-aware cross-validation (issue #12's default topic head).
 fn blend_recipe(dir: &std::path::Path, cv_folds: u32) -> std::path::PathBuf {
@@ -99,25 +127,22 @@ fn blend_recipe(dir: &std::path::Path, cv_folds: u32) -> std::path::PathBuf {
     }
     std::fs::write(dir.join("a.jsonl"), a).unwrap();
     std::fs::write(dir.join("b.jsonl"), b).unwrap();
-    let recipe = serde_json::json!({
-        "name": "blend",
-        "heads": [{
-            "name": "topic",
-            "data": dir.join("a.jsonl"),
-            "fields": {"text": "text", "title": "title", "label": "topic", "split": "split"},
-            "extra_data": [{"data": dir.join("b.jsonl"), "name": "b"}],
-            "nb": {"kind": "complement", "alpha": 0.3, "fit_prior": true},
-            "nb_grid": [{"kind": "multinomial", "fit_prior": false}, {"kind": "complement"}],
-            "alpha_grid": [0.1, 1.0],
-            "blend_share_grid": [0.0, 0.5, 1.0],
-            "cv_metric": "source-and-transfer-accuracy",
-            "cv_folds": cv_folds,
-            "min_examples": 2
-        }]
+    let head = serde_json::json!({
+        "extra_data": [{"data": dir.join("b.jsonl"), "name": "b"}],
+        "nb": {"kind": "complement", "alpha": 0.3, "fit_prior": true},
+        "nb_grid": [{"kind": "multinomial", "fit_prior": false}, {"kind": "complement"}],
+        "alpha_grid": [0.1, 1.0],
+        "blend_share_grid": [0.0, 0.5, 1.0],
+        "cv_metric": "source-and-transfer-accuracy",
+        "cv_folds": cv_folds
     });
-    let path = dir.join("recipe.json");
-    std::fs::write(&path, recipe.to_string()).unwrap();
-    path
+    topic_recipe(
+        dir,
+        "blend",
+        &dir.join("a.jsonl"),
+        head,
+        serde_json::json!({}),
+    )
 }
 
 /// lede-train on [`blend_recipe`] into `dir/m`: its output and the model directory.
@@ -236,20 +261,27 @@ fn a_blend_without_cross_validation_is_a_recipe_error() {
 
 #[test]
 fn a_prior_weight_grid_without_a_blend_is_a_recipe_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = blend_recipe(dir.path(), 3);
-    let mut recipe: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    recipe["heads"][0]["blend_share_grid"] = serde_json::json!([]);
-    recipe["heads"][0]["prior_weight_grid"] = serde_json::json!([-0.2]);
-    std::fs::write(&path, recipe.to_string()).unwrap();
-    let (o, _) = util::train_recipe(dir.path(), &path);
-    assert!(!o.status.success());
-    let err = String::from_utf8_lossy(&o.stderr);
+    let err = blend_recipe_error(3, serde_json::json!({"prior_weight_grid": [-0.2]}));
     assert!(
         err.contains("prior_weight_grid needs blend_share_grid"),
         "{err}"
     );
+}
+
+/// lede-train on [`blend_recipe`] without its blend and with the head settings `edits`, which
+/// must fail: its stderr.
+fn blend_recipe_error(cv_folds: u32, edits: serde_json::Value) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = blend_recipe(dir.path(), cv_folds);
+    let mut recipe: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let head = recipe["heads"][0].as_object_mut().unwrap();
+    head.insert("blend_share_grid".into(), serde_json::json!([]));
+    head.extend(edits.as_object().unwrap().clone());
+    std::fs::write(&path, recipe.to_string()).unwrap();
+    let (o, _) = util::train_recipe(dir.path(), &path);
+    assert!(!o.status.success());
+    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// [`blend_recipe`] with the vocabulary grid `field` (`min_df_grid`, `sublinear_tf_grid`) set to
@@ -378,20 +410,15 @@ fn a_min_df_grid_needs_cross_validation_and_positive_values() {
 
 /// A recipe with a topic head over `tiny_topics.jsonl` and the given `card_appendix`.
 fn appendix_recipe(dir: &std::path::Path, appendix: &str) -> std::path::PathBuf {
-    let recipe = serde_json::json!({
-        "name": "carded",
-        "card_appendix": appendix,
-        "heads": [{
-            "name": "topic",
-            "data": util::fixture("tiny_topics.jsonl"),
-            "fields": {"text": "text", "title": "title", "label": "topic", "split": "split"},
-            "nb": {"kind": "complement", "alpha": 0.3, "fit_prior": true},
-            "min_examples": 2
-        }]
-    });
-    let path = dir.join("recipe.json");
-    std::fs::write(&path, recipe.to_string()).unwrap();
-    path
+    let head = serde_json::json!({"nb": {"kind": "complement", "alpha": 0.3, "fit_prior": true}});
+    let top = serde_json::json!({"card_appendix": appendix});
+    topic_recipe(
+        dir,
+        "carded",
+        &util::fixture("tiny_topics.jsonl"),
+        head,
+        top,
+    )
 }
 
 #[test]
@@ -457,22 +484,20 @@ fn cv_accuracy_of(dir: &std::path::Path, seed: u64, repeats: u32) -> f64 {
         rows.push('\n');
     }
     std::fs::write(dir.join("noisy.jsonl"), rows).unwrap();
-    let recipe = serde_json::json!({
-        "name": "repeats",
-        "heads": [{
-            "name": "topic",
-            "data": dir.join("noisy.jsonl"),
-            "fields": {"text": "text", "title": "title", "label": "topic", "split": "split"},
-            "nb": {"kind": "multinomial", "alpha": 0.3, "fit_prior": true},
-            "cv_folds": 3,
-            "cv_repeats": repeats,
-            "alpha_grid": [0.3],
-            "seed": seed,
-            "min_examples": 2
-        }]
+    let head = serde_json::json!({
+        "nb": {"kind": "multinomial", "alpha": 0.3, "fit_prior": true},
+        "cv_folds": 3,
+        "cv_repeats": repeats,
+        "alpha_grid": [0.3],
+        "seed": seed
     });
-    let path = dir.join("recipe.json");
-    std::fs::write(&path, recipe.to_string()).unwrap();
+    let path = topic_recipe(
+        dir,
+        "repeats",
+        &dir.join("noisy.jsonl"),
+        head,
+        serde_json::json!({}),
+    );
     let (o, out) = util::train_recipe(dir, &path);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let meta = lede::model::read_meta(&out.join("model.lede")).unwrap();
@@ -503,16 +528,7 @@ fn repeated_cross_validation_pools_the_fold_assignments_of_consecutive_seeds() {
 #[test]
 fn cv_repeats_needs_cross_validation_and_at_least_one_repeat() {
     for (folds, repeats) in [(3, 0), (0, 2)] {
-        let dir = tempfile::tempdir().unwrap();
-        let path = blend_recipe(dir.path(), folds);
-        let mut recipe: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        recipe["heads"][0]["blend_share_grid"] = serde_json::json!([]);
-        recipe["heads"][0]["cv_repeats"] = serde_json::json!(repeats);
-        std::fs::write(&path, recipe.to_string()).unwrap();
-        let (o, _) = util::train_recipe(dir.path(), &path);
-        assert!(!o.status.success());
-        let err = String::from_utf8_lossy(&o.stderr);
+        let err = blend_recipe_error(folds, serde_json::json!({"cv_repeats": repeats}));
         assert!(
             err.contains("cv_repeats must be >= 1, and above 1 needs cv_folds > 1"),
             "{err}"
