@@ -40,8 +40,8 @@ taskset -c 0 "$VENV/bin/python" bench/peers_topics.py "$DATA" > "$OUT/peers_topi
 "$VENV/bin/python" bench/peers_quality.py "$DATA" --summaries-only > "$OUT/peers-summaries.json" \
   2> "$OUT/peers-summaries.log" &
 PEERS_SUMMARIES=$!
-# Every topic floor is enforced: huffpost too since default@7d60a490fbb1 (86.25% against
-# ComplementNB's 86.03%; it was one row below before). TOPIC_ALLOW_BELOW=SET reports that
+# Every topic floor is enforced: huffpost too since default@3f0657bc6927 (86.03%, level with
+# ComplementNB in correct rows; it was one row below before). TOPIC_ALLOW_BELOW=SET reports that
 # set's floor as BELOW FLOOR without failing, for trying a head that is known to miss one.
 AB=${TOPIC_ALLOW_BELOW:+--allow-below $TOPIC_ALLOW_BELOW}
 $E topics --data "$DATA" --recipe models/default/recipe.json --peers "$OUT/peers_topics.json" \
