@@ -114,6 +114,19 @@ fn topic_recipe(
     path
 }
 
+/// [`topic_recipe`] trained into `dir/m`, which must succeed: the model directory.
+fn train_topic_head(
+    dir: &std::path::Path,
+    name: &str,
+    data: &std::path::Path,
+    head: serde_json::Value,
+) -> std::path::PathBuf {
+    let path = topic_recipe(dir, name, data, head, serde_json::json!({}));
+    let (o, out) = util::train_recipe(dir, &path);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    out
+}
+
 /// A recipe whose topic head blends a multinomial and a complement head over two sources, the
 /// blend chosen by the transfer-aware cross-validation (issue #12's default topic head).
 fn blend_recipe(dir: &std::path::Path, cv_folds: u32) -> std::path::PathBuf {
@@ -491,15 +504,7 @@ fn cv_accuracy_of(dir: &std::path::Path, seed: u64, repeats: u32) -> f64 {
         "alpha_grid": [0.3],
         "seed": seed
     });
-    let path = topic_recipe(
-        dir,
-        "repeats",
-        &dir.join("noisy.jsonl"),
-        head,
-        serde_json::json!({}),
-    );
-    let (o, out) = util::train_recipe(dir, &path);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = train_topic_head(dir, "repeats", &dir.join("noisy.jsonl"), head);
     let meta = lede::model::read_meta(&out.join("model.lede")).unwrap();
     if repeats > 1 {
         assert_eq!(meta.heads[0].metrics["cv_repeats"], f64::from(repeats));
@@ -534,4 +539,87 @@ fn cv_repeats_needs_cross_validation_and_at_least_one_repeat() {
             "{err}"
         );
     }
+}
+
+/// A region-like head trained into `dir/m`: market stories that are mostly north-american, a
+/// few european ones naming their country, and a gazetteer of two countries, at the weights of
+/// `grid`. Returns the model directory.
+fn train_gazetteer_grid(dir: &std::path::Path, grid: &[f64]) -> std::path::PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut rows = String::new();
+    for i in 0..30 {
+        let (label, text) = if i % 5 == 0 {
+            (
+                "europe",
+                "Shares rose in Paris as France reported quarterly profits.",
+            )
+        } else if i % 5 == 1 {
+            (
+                "europe",
+                "Berlin said Germany will hold talks on the budget.",
+            )
+        } else {
+            (
+                "north-america",
+                "Shares rose as the company reported quarterly profits and a dividend.",
+            )
+        };
+        rows += &serde_json::json!({"text": text, "topic": label, "split": "train"}).to_string();
+        rows.push('\n');
+    }
+    std::fs::write(dir.join("wire.jsonl"), rows).unwrap();
+    let places = [
+        ("France", "French", "Paris", "europe"),
+        ("Canada", "Canadian", "Ottawa", "north-america"),
+    ]
+    .map(|(n, d, c, r)| {
+        serde_json::json!({"name": n, "demonyms": [d], "capitals": [c], "region": r}).to_string()
+    })
+    .join("\n");
+    std::fs::write(dir.join("places.jsonl"), places).unwrap();
+    let head = serde_json::json!({
+        "nb": {"kind": "complement", "alpha": 0.3, "fit_prior": true},
+        "cv_folds": 3,
+        "alpha_grid": [0.3],
+        "gazetteers": [{"path": dir.join("places.jsonl")}],
+        "gazetteer_weight_grid": grid
+    });
+    train_topic_head(dir, "wire", &dir.join("wire.jsonl"), head)
+}
+
+#[test]
+fn the_gazetteer_weight_is_chosen_by_cross_validation_and_moves_place_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = train_gazetteer_grid(&dir.path().join("grid"), &[1.0, 50.0]);
+    let meta = lede::model::read_meta(&out.join("model.lede")).unwrap();
+    let chosen = meta.heads[0].metrics["gazetteer_weight"];
+    assert!(chosen == 1.0 || chosen == 50.0, "{chosen}");
+    let card = std::fs::read_to_string(out.join("MODEL_CARD.md")).unwrap();
+    assert!(
+        card.contains(&format!(
+            "weight {chosen} documents per entry (chosen by the cross-validation from [1.0, 50.0])"
+        )),
+        "{card}"
+    );
+    // A market story naming a french city: the heavier gazetteer says europe more firmly.
+    let text = "Shares rose in Lyon as the French company reported quarterly profits.";
+    let europe = |grid: &[f64], name: &str| {
+        let out = train_gazetteer_grid(&dir.path().join(name), grid);
+        let labels = topic_labels(&out, text);
+        labels
+            .iter()
+            .find(|(l, _)| l == "europe")
+            .map_or(0.0, |(_, p)| *p)
+    };
+    let (light, heavy) = (europe(&[1.0], "light"), europe(&[50.0], "heavy"));
+    assert!(heavy > light, "{light} {heavy}");
+}
+
+#[test]
+fn a_gazetteer_weight_grid_without_gazetteers_is_a_recipe_error() {
+    let err = blend_recipe_error(3, serde_json::json!({"gazetteer_weight_grid": [10.0]}));
+    assert!(
+        err.contains("gazetteer_weight_grid needs cv_folds > 1, gazetteers"),
+        "{err}"
+    );
 }

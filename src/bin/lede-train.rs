@@ -151,6 +151,7 @@ fn recipe_from_flags(a: &Args) -> Result<Recipe> {
         prior_weight_grid: Vec::new(),
         min_df_grid: Vec::new(),
         sublinear_tf_grid: Vec::new(),
+        gazetteer_weight_grid: Vec::new(),
         calibrate: true,
         weight: 1.0,
         source_name: None,

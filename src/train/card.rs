@@ -144,11 +144,19 @@ pub fn model_card(
                     100.0 * get("macro_f1")
                 );
             }
+            let chosen = h.metrics.get("gazetteer_weight").map(|w| {
+                format!(
+                    "weight {w} documents per entry (chosen by the cross-validation from {:?})",
+                    hr.gazetteer_weight_grid
+                )
+            });
             for g in &hr.gazetteers {
+                let weight = chosen
+                    .clone()
+                    .unwrap_or_else(|| format!("weight {} documents per entry", g.weight));
                 s += &format!(
-                    "- Gazetteer: `{}` as prior evidence, weight {} documents per entry\n",
-                    g.path.display(),
-                    g.weight
+                    "- Gazetteer: `{}` as prior evidence, {weight}\n",
+                    g.path.display()
                 );
             }
         }

@@ -308,10 +308,12 @@ fn counts_pass(
     Ok(counts)
 }
 
-/// Gazetteer entries as prior evidence every fit starts from, each at its own weight.
-fn prior_evidence(analyzer: &Analyzer, v: &Vocabulary) -> NbStats {
+/// Gazetteer entries as prior evidence every fit starts from, each at its own weight, or all at
+/// `weight` when given (`HeadRecipe::gazetteer_weight_grid`).
+fn prior_evidence(analyzer: &Analyzer, v: &Vocabulary, weight: Option<f64>) -> NbStats {
     let mut base = NbStats::new(v.labels.clone(), v.vectorizer.len());
-    for (label, names, weight) in &v.gazetteer {
+    for (label, names, own) in &v.gazetteer {
+        let weight = weight.as_ref().unwrap_or(own);
         if let Some(k) = v.label_index(label) {
             let terms: Vec<String> = analyzer
                 .analyze(names)
@@ -448,17 +450,42 @@ fn cross_validate_vocabulary(
     own_weights: &[f64],
     v: Vocabulary,
 ) -> Result<Chosen, TrainError> {
+    let mut hv = hv;
     let counts = counts_pass(analyzer, cleaner, &hv, srcs, &v)?;
-    let base = prior_evidence(analyzer, &v);
-    let cv = Cv {
-        h: &hv,
-        labels: &v.labels,
-        allowed: &v.allowed,
-        counts: &counts,
-        base: &base,
-        k: hv.cv_folds as usize,
+    // The gazetteers' weight only moves the prior evidence every fit starts from: the counts
+    // are shared, and each weight gets its own selection (the first of equals is kept).
+    let weights: Vec<Option<f64>> = if hv.gazetteer_weight_grid.is_empty() {
+        vec![None]
+    } else {
+        hv.gazetteer_weight_grid.iter().copied().map(Some).collect()
     };
-    let sel = select::choose(&cv, own_weights)?;
+    let mut best: Option<(Option<f64>, NbStats, select::Selection)> = None;
+    for w in weights {
+        let base = prior_evidence(analyzer, &v, w);
+        let cv = Cv {
+            h: &hv,
+            labels: &v.labels,
+            allowed: &v.allowed,
+            counts: &counts,
+            base: &base,
+            k: hv.cv_folds as usize,
+        };
+        let sel = select::choose(&cv, own_weights)?;
+        if let Some(w) = w {
+            tracing::info!(head = %hv.name, gazetteer_weight = w, cv = ?sel.key, "gazetteer weight CV");
+        }
+        if best.as_ref().is_none_or(|(_, _, b)| sel.key > b.key) {
+            best = Some((w, base, sel));
+        }
+    }
+    let (w, base, mut sel) = best.expect("the gazetteer weight grid is never empty");
+    if let Some(w) = w {
+        sel.metrics.insert("gazetteer_weight".to_owned(), w);
+        // The recipe the model records is the chosen one, as for min_df.
+        for g in &mut hv.gazetteers {
+            g.weight = w;
+        }
+    }
     Ok((hv, v, counts, base, sel))
 }
 

@@ -180,6 +180,14 @@ pub struct HeadRecipe {
     /// `tfidf.sublinear_tf`.
     #[serde(default)]
     pub sublinear_tf_grid: Vec<bool>,
+    /// Candidate weights of the gazetteers' entries (documents per entry, every gazetteer
+    /// alike; each `Gazetteer::weight` is then ignored), chosen by the same cross-validation.
+    /// How much a place name should outweigh the rest of a document's words is a property of
+    /// the data: a newswire whose business stories are mostly from one region teaches its
+    /// market vocabulary as that region's evidence, and stronger place evidence offsets it.
+    /// Needs `cv_folds` > 1 and gazetteers. Empty = each gazetteer's own weight.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gazetteer_weight_grid: Vec<f64>,
     /// Fit a softmax temperature on out-of-fold predictions (needs `cv_folds` > 1), so that
     /// probabilities are calibrated. Default true.
     #[serde(default = "default_true")]
@@ -430,6 +438,18 @@ impl Recipe {
             if !h.min_df_grid.is_empty() && (h.cv_folds < 2 || h.min_df_grid.contains(&0)) {
                 return Err(TrainError::Recipe(format!(
                     "head {:?}: min_df_grid needs cv_folds > 1 and values >= 1",
+                    h.name
+                )));
+            }
+            if !h.gazetteer_weight_grid.is_empty()
+                && (h.cv_folds < 2
+                    || h.gazetteers.is_empty()
+                    || h.gazetteer_weight_grid
+                        .iter()
+                        .any(|w| !(w.is_finite() && *w >= 0.0)))
+            {
+                return Err(TrainError::Recipe(format!(
+                    "head {:?}: gazetteer_weight_grid needs cv_folds > 1, gazetteers and finite weights >= 0",
                     h.name
                 )));
             }
