@@ -281,39 +281,41 @@ fn a_prior_weight_grid_without_a_blend_is_a_recipe_error() {
     );
 }
 
-/// lede-train on [`blend_recipe`] without its blend and with the head settings `edits`, which
-/// must fail: its stderr.
-fn blend_recipe_error(cv_folds: u32, edits: serde_json::Value) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let path = blend_recipe(dir.path(), cv_folds);
+/// lede-train on [`blend_recipe`] without its blend (a blend without CV fails its own check
+/// first) and with the head settings `edits`, into `dir/m`.
+fn train_without_blend(
+    dir: &std::path::Path,
+    cv_folds: u32,
+    edits: serde_json::Value,
+) -> (std::process::Output, std::path::PathBuf) {
+    std::fs::create_dir_all(dir).unwrap();
+    let path = blend_recipe(dir, cv_folds);
     let mut recipe: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let head = recipe["heads"][0].as_object_mut().unwrap();
     head.insert("blend_share_grid".into(), serde_json::json!([]));
     head.extend(edits.as_object().unwrap().clone());
     std::fs::write(&path, recipe.to_string()).unwrap();
-    let (o, _) = util::train_recipe(dir.path(), &path);
+    util::train_recipe(dir, &path)
+}
+
+/// [`train_without_blend`], which must fail: its stderr.
+fn blend_recipe_error(cv_folds: u32, edits: serde_json::Value) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let (o, _) = train_without_blend(dir.path(), cv_folds, edits);
     assert!(!o.status.success());
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-/// [`blend_recipe`] with the vocabulary grid `field` (`min_df_grid`, `sublinear_tf_grid`) set to
-/// `grid`, trained into `dir/m`.
+/// [`train_without_blend`] with the vocabulary grid `field` (`min_df_grid`,
+/// `sublinear_tf_grid`) set to `grid`.
 fn train_vocabulary_grid(
     dir: &std::path::Path,
     cv_folds: u32,
     field: &str,
     grid: serde_json::Value,
 ) -> (std::process::Output, std::path::PathBuf) {
-    std::fs::create_dir_all(dir).unwrap();
-    let path = blend_recipe(dir, cv_folds);
-    let mut recipe: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    // No blend: this is about the vocabulary, and a blend without CV fails its own check first.
-    recipe["heads"][0]["blend_share_grid"] = serde_json::json!([]);
-    recipe["heads"][0][field] = grid;
-    std::fs::write(&path, recipe.to_string()).unwrap();
-    util::train_recipe(dir, &path)
+    train_without_blend(dir, cv_folds, serde_json::json!({ field: grid }))
 }
 
 fn train_min_df_grid(

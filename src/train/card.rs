@@ -94,7 +94,8 @@ pub fn model_card(
                         " ({} repeats, fold seeds {} to {}, pooled)",
                         hr.cv_repeats,
                         hr.seed,
-                        hr.seed + u64::from(hr.cv_repeats) - 1
+                        // As the fold seeds are made (`train::head`): wrapping.
+                        hr.seed.wrapping_add(u64::from(hr.cv_repeats - 1))
                     )
                 } else {
                     String::new()

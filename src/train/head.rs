@@ -445,12 +445,11 @@ fn choose_vocabulary(
 fn cross_validate_vocabulary(
     analyzer: &Analyzer,
     cleaner: Option<&LineClassifier>,
-    hv: HeadRecipe,
+    mut hv: HeadRecipe,
     srcs: &[Source],
     own_weights: &[f64],
     v: Vocabulary,
 ) -> Result<Chosen, TrainError> {
-    let mut hv = hv;
     let counts = counts_pass(analyzer, cleaner, &hv, srcs, &v)?;
     // The gazetteers' weight only moves the prior evidence every fit starts from: the counts
     // are shared, and each weight gets its own selection (the first of equals is kept).
