@@ -180,3 +180,48 @@ fn learned_cleaner_from_the_bundle_removes_menus_and_rules_only_bundles_do_not()
         .all(|r| r.reason.as_str() != "chrome"));
     assert!(without.sentences > 3, "rules alone keep the menu");
 }
+
+/// A summary of the page with three sentences, in document order.
+fn summary_of(m: &lede::model::Model, text: &str) -> Vec<String> {
+    use lede::model::{AnalyzeOptions, SummaryOptions};
+    let opts = AnalyzeOptions {
+        classify: false,
+        summary: Some(SummaryOptions {
+            length: lede::summarize::Length::Sentences(3),
+            order: lede::summarize::Order::Document,
+            scoring: Default::default(),
+        }),
+        ..Default::default()
+    };
+    let a = m.analyze("", text, &opts);
+    let kept: Vec<_> = lede::text::clean_with(text, None, m.extras.cleaner.as_ref())
+        .sentences()
+        .collect();
+    a.summary
+        .unwrap()
+        .iter()
+        .map(|s| {
+            // `index` counts every kept sentence, candidates or not.
+            assert_eq!(kept[s.index], s.span, "{text:?}");
+            text[s.span.start..s.span.end].to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn a_summary_of_a_scraped_page_is_made_of_sentences() {
+    // What cleaning may keep at the top of a rendered page (a headline, a byline, a date, a
+    // share label) is no summary sentence, however near the top it stands.
+    let m = util::model();
+    let top = "Quake survivors pulled from rubble in coastal town\nBy Jane Doe, Science Writer\n18 NOV 2019\nShare this";
+    let text = format!("{top}\n{BODY}\nAid groups said they were ready to help if asked.");
+    let got = summary_of(&m, &text);
+    assert_eq!(got.len(), 3, "{got:?}");
+    for s in &got {
+        assert!(lede::text::reads_as_sentence(s), "{s:?} in {got:?}");
+        assert!(!top.contains(s.as_str()), "{s:?} in {got:?}");
+    }
+    // A text without any sentence still gets a summary of its pieces.
+    let fragments = "Quake survivors pulled from rubble\nRescue teams search through the night";
+    assert!(!summary_of(&m, fragments).is_empty());
+}

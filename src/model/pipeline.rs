@@ -18,6 +18,9 @@ pub type SummaryLength = Length;
 pub struct SummaryInput {
     /// Byte spans of the candidates in the caller's text, in document order.
     pub spans: Vec<Span>,
+    /// Each candidate's index among the document's kept sentences (not every kept sentence is
+    /// a candidate, see [`Model::summary_input`]).
+    pub sentence: Vec<usize>,
     pub cands: Vec<Candidate>,
     /// The title's vector, if the document has a title.
     pub title: Option<SparseVec>,
@@ -218,7 +221,7 @@ impl Model {
         .into_iter()
         .map(|p| SummarySentence {
             span: input.spans[p.index],
-            index: p.index,
+            index: input.sentence[p.index],
             score: p.score,
         })
         .collect()
@@ -267,14 +270,28 @@ impl Model {
     pub fn summary_input(&self, title: &str, text: &str, cleaned: &text::Cleaned) -> SummaryInput {
         // Selection costs O(picked x candidates): bound the candidates so a 1 MiB page of tiny
         // sentences stays fast. Past this point the position prior makes a pick unlikely anyway.
+        //
+        // Only sentences are candidates (`text::reads_as_sentence`: final punctuation, a few
+        // words, no address): the headlines, bylines and labels a scraped page keeps are not.
+        // A text without any sentence keeps all its pieces, so it still gets a summary.
+        let prose = cleaned
+            .sentences()
+            .any(|s| text::reads_as_sentence(&text[s.start..s.end]));
         let mut spans = Vec::new();
+        let mut sentence = Vec::new();
         let mut starts = Vec::new();
-        for b in &cleaned.blocks {
-            for (i, s) in b.sentences.iter().enumerate() {
-                if spans.len() < MAX_SUMMARY_CANDIDATES {
-                    spans.push(*s);
-                    starts.push(i == 0);
-                }
+        for (k, (i, s)) in cleaned
+            .blocks
+            .iter()
+            .flat_map(|b| b.sentences.iter().enumerate())
+            .enumerate()
+        {
+            if spans.len() < MAX_SUMMARY_CANDIDATES
+                && (!prose || text::reads_as_sentence(&text[s.start..s.end]))
+            {
+                spans.push(*s);
+                sentence.push(k);
+                starts.push(i == 0);
             }
         }
         let Some((h, vec)) = self.summary_head() else {
@@ -308,7 +325,7 @@ impl Model {
                 attribution,
             }
         };
-        let cands: Vec<Candidate> = spans
+        let mut cands: Vec<Candidate> = spans
             .iter()
             .zip(&starts)
             .map(|(s, &start)| Candidate {
@@ -316,9 +333,28 @@ impl Model {
                 ..vectorize(&text[s.start..s.end])
             })
             .collect();
+        // Redundancy control compares TF-IDF vectors, so it cannot see that two sentences
+        // without any known term (another script than the model's vocabulary, say) are the
+        // same: drop the repeats of those by their text. Cleaning already removed the longer
+        // repeats; this is about the short ones it leaves ("Yes." may repeat in an article).
+        if cands.iter().filter(|c| c.vector.is_empty()).count() > 1 {
+            let mut seen = std::collections::HashSet::new();
+            let keep: Vec<bool> = spans
+                .iter()
+                .zip(&cands)
+                .map(|(s, c)| !c.vector.is_empty() || seen.insert(text[s.start..s.end].trim()))
+                .collect();
+            let mut k = keep.iter();
+            spans.retain(|_| *k.next().unwrap_or(&true));
+            let mut k = keep.iter();
+            sentence.retain(|_| *k.next().unwrap_or(&true));
+            let mut k = keep.iter();
+            cands.retain(|_| *k.next().unwrap_or(&true));
+        }
         let title = (!title.trim().is_empty()).then(|| vectorize(title).vector);
         SummaryInput {
             spans,
+            sentence,
             cands,
             title,
         }

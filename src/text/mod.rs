@@ -10,7 +10,7 @@ pub mod tokenize;
 
 pub use analyzer::{Analyzer, AnalyzerConfig, Language, Term};
 pub use clean::{clean, clean_with, no_clean, Cleaned, Reason, Removed};
-pub use sentences::{segment, sentences, Block};
+pub use sentences::{reads_as_sentence, segment, sentences, Block};
 pub use tokenize::{tokenize, Span};
 
 /// The pieces of a document as the classifier reads them, in order: the title (`title_repeat`

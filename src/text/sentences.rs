@@ -141,6 +141,34 @@ pub fn segment(text: &str) -> Vec<Block> {
         .collect()
 }
 
+/// Fewest words a summary sentence has (in scripts that separate words with spaces).
+pub const MIN_SENTENCE_WORDS: usize = 4;
+
+/// Does `s` read as a sentence, the unit a summary is made of: it ends in sentence-final
+/// punctuation (. ! ? … or the full-width 。！？, before any closing quotes or brackets), has
+/// at least [`MIN_SENTENCE_WORDS`] words (or, in a script without spaces, eight letters) and
+/// holds no web address.
+///
+/// A scraped page keeps lines that are not sentences even after cleaning: headlines and
+/// section names without a full stop, bylines and datelines ("Tom Krisher, AP Auto Writer",
+/// "18 NOV 2019"), share and navigation labels ("Tweet", "Learn more"), addresses. They carry
+/// the page's terms (so the classifier reads them) but are no summary. The rule is
+/// typographic, not a list of any site's strings.
+pub fn reads_as_sentence(s: &str) -> bool {
+    let t = s
+        .trim_end()
+        .trim_end_matches(['"', '\'', '”', '’', '»', ')', ']']);
+    if !t.ends_with(['.', '!', '?', '…', '。', '！', '？']) {
+        return false;
+    }
+    if s.contains("http://") || s.contains("https://") || s.contains("www.") {
+        return false;
+    }
+    let words = super::scan::word_count(s);
+    words >= MIN_SENTENCE_WORDS
+        || (words == 1 && s.chars().filter(|c| c.is_alphabetic()).count() >= 8)
+}
+
 /// All sentences of `text`, flattened.
 pub fn sentences(text: &str) -> Vec<Span> {
     segment(text)
@@ -533,6 +561,38 @@ mod tests {
             let t = &text[s.start..s.end];
             assert_eq!(t, t.trim());
             assert!(!t.is_empty());
+        }
+    }
+
+    #[test]
+    fn what_reads_as_a_sentence() {
+        for yes in [
+            "The central bank raised rates on Tuesday.",
+            "Will the minister resign?",
+            "\"We will win,\" she said.",
+            "Shares fell 5% (the most since 2008).",
+            "日本の経済は回復している。",
+            "It was all over…",
+        ] {
+            assert!(reads_as_sentence(yes), "{yes:?}");
+        }
+        for no in [
+            // headlines, labels, bylines, datelines, addresses: no final punctuation
+            "New SUVs and electric vehicles highlight L.A. Auto Show",
+            "Tom Krisher, AP Auto Writer",
+            "18 NOV 2019",
+            "Image Credit: WeWork",
+            "Tweet",
+            // too short to say anything
+            "Learn more.",
+            "Want more deals?",
+            "Thank you.",
+            // a web address
+            "Read it at https://example.com/story.",
+            "More on www.example.com today.",
+            "",
+        ] {
+            assert!(!reads_as_sentence(no), "{no:?}");
         }
     }
 }
