@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Quality of the shipped model on the test splits of ../shared/data (or DATA=dir):
 # topics (seven desks, three sources, with peers and calibration), region (reuters), summaries
-# (bbc, ROUGE with rouge-score), cleaning keep rate.
+# (bbc, ROUGE with rouge-score; real pages: how much of a summary is article text), cleaning
+# keep rate.
 # --gate: exit non-zero below the floors of the issues (the best peers on the same files).
 # usage: bench/eval.sh [--gate]
 set -euo pipefail
@@ -123,4 +124,6 @@ if [ -d "$DATA/aeb/html" ]; then
   $E aeb-html --data "$DATA/aeb" --out "$OUT/aeb-html.json" $(g --gate --floor "$FLOOR")
   # The same outputs scored by the Python port of the metric: must print the same figures.
   "$VENV/bin/python" bench/peers_aeb.py "$DATA/aeb" --lede "$OUT/aeb-html.json" --lede-only
+  echo "== summaries of real pages: AEB rendered text and HTML, 3 sentences: share of summary sentences from the article body (floor: lead-3 of the same candidate sentences)"
+  $E aeb-summaries --data "$DATA/aeb" --json "$OUT/aeb-summaries.json" $(g --gate)
 fi

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use lede::eval::summaries::{self, SummarizeRun};
-use lede::eval::{classify, kept, scraped, topics, GateFailure};
+use lede::eval::{classify, kept, page_summaries, scraped, topics, GateFailure};
 use lede::model::Model;
 use lede::summarize::Length;
 use lede::train::data::Fields;
@@ -154,6 +154,27 @@ enum Cmd {
         /// The floor for --gate (trafilatura's F1 on the same pages).
         #[arg(long, default_value_t = lede::eval::html::TRAFILATURA_F1)]
         floor: f64,
+    },
+    /// Summaries of the Article Extraction Benchmark's real pages, as rendered text and as
+    /// HTML: the share of summary sentences that come from the true article body, against
+    /// lead-k on the same cleaned text.
+    AebSummaries {
+        /// The benchmark directory (rendered.jsonl, ground-truth.json, html/).
+        #[arg(long)]
+        data: PathBuf,
+        /// Sentences per summary.
+        #[arg(long, default_value_t = 3)]
+        sentences: usize,
+        /// Write the report as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Print every summary, article sentences unmarked and the others marked X.
+        #[arg(long)]
+        verbose: bool,
+        /// Exit non-zero if Lede's summaries hold less article text than lead-k of the same
+        /// sentences, on either input.
+        #[arg(long)]
+        gate: bool,
     },
     /// Cleaning on the Article Extraction Benchmark's rendered pages (shingle F1/P/R).
     Aeb {
@@ -330,6 +351,26 @@ fn run() -> Result<()> {
             }
             if gate {
                 check(report.gate(floor))?;
+            }
+        }
+        Cmd::AebSummaries {
+            data,
+            sentences,
+            json,
+            verbose,
+            gate,
+        } => {
+            let report = page_summaries::evaluate(&model, &data, sentences, |page| {
+                if verbose {
+                    print!("{}", page.to_text());
+                }
+            })?;
+            print!("{}", report.to_text());
+            if let Some(p) = json {
+                write_json(&p, &report)?;
+            }
+            if gate {
+                check(report.gate())?;
             }
         }
         Cmd::Aeb { data, gate, cv } => {

@@ -21,6 +21,7 @@ pub mod classify;
 pub mod cleaning;
 pub mod html;
 pub mod kept;
+pub mod page_summaries;
 pub mod scraped;
 pub mod shingle;
 pub mod summaries;
