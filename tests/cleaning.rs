@@ -225,3 +225,16 @@ fn a_summary_of_a_scraped_page_is_made_of_sentences() {
     let fragments = "Quake survivors pulled from rubble\nRescue teams search through the night";
     assert!(!summary_of(&m, fragments).is_empty());
 }
+
+#[test]
+fn an_inline_photo_caption_is_no_summary_sentence() {
+    // Agency captions flattened into the story (as news-wire pages and CNN/DailyMail hold them)
+    // stay in the text the classifier reads but are never picked for the summary.
+    let m = util::model();
+    let caption = "Rescuers, left, carry a survivor from a collapsed building, Tuesday, Nov. 19, 2019, in the coastal town.";
+    let text = format!("{BODY}\n{caption}\nAid groups said they were ready to help if asked.");
+    assert!(lede::text::is_photo_caption(caption));
+    let got = summary_of(&m, &text);
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert!(!got.iter().any(|s| s == caption), "{got:?}");
+}

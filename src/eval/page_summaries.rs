@@ -11,7 +11,7 @@
 //!
 //! The baselines are lead-k on the same cleaned text: the first k pieces cleaning keeps (the
 //! summary a "take the top of the page" scraper would show), and the first k of those that
-//! read as sentences ([`crate::text::reads_as_sentence`], the summariser's candidates), which
+//! may be summary sentences ([`crate::summarize::is_candidate`], the summariser's candidates), which
 //! tells the share the candidate rule buys from the share the scorer buys.
 
 use std::collections::HashSet;
@@ -127,14 +127,14 @@ fn texts(text: &str, spans: impl Iterator<Item = Span>) -> Vec<&str> {
     spans.map(|s| &text[s.start..s.end]).collect()
 }
 
-/// The first `k` of `cleaned`'s sentences that read as sentences (all pieces if none does, as
-/// the summariser's candidates).
+/// The first `k` of `cleaned`'s sentences that are summary candidates (all pieces if none is,
+/// as in the summariser).
 fn lead_sentences<'a>(text: &'a str, cleaned: &text::Cleaned, k: usize) -> Vec<&'a str> {
     let all = texts(text, cleaned.sentences());
     let prose: Vec<&str> = all
         .iter()
         .copied()
-        .filter(|s| text::reads_as_sentence(s))
+        .filter(|s| crate::summarize::is_candidate(s))
         .collect();
     let pick = if prose.is_empty() { all } else { prose };
     pick.into_iter().take(k).collect()

@@ -271,12 +271,11 @@ impl Model {
         // Selection costs O(picked x candidates): bound the candidates so a 1 MiB page of tiny
         // sentences stays fast. Past this point the position prior makes a pick unlikely anyway.
         //
-        // Only sentences are candidates (`text::reads_as_sentence`: final punctuation, a few
-        // words, no address): the headlines, bylines and labels a scraped page keeps are not.
-        // A text without any sentence keeps all its pieces, so it still gets a summary.
-        let prose = cleaned
-            .sentences()
-            .any(|s| text::reads_as_sentence(&text[s.start..s.end]));
+        // Only sentences are candidates, not the headlines, bylines, labels and inline photo
+        // captions a scraped page keeps (`summarize::is_candidate`). A text without any
+        // sentence keeps all its pieces, so it still gets a summary.
+        let candidate = |s: &Span| summarize::is_candidate(&text[s.start..s.end]);
+        let prose = cleaned.sentences().any(|s| candidate(&s));
         let mut spans = Vec::new();
         let mut sentence = Vec::new();
         let mut starts = Vec::new();
@@ -286,9 +285,7 @@ impl Model {
             .flat_map(|b| b.sentences.iter().enumerate())
             .enumerate()
         {
-            if spans.len() < MAX_SUMMARY_CANDIDATES
-                && (!prose || text::reads_as_sentence(&text[s.start..s.end]))
-            {
+            if spans.len() < MAX_SUMMARY_CANDIDATES && (!prose || candidate(s)) {
                 spans.push(*s);
                 sentence.push(k);
                 starts.push(i == 0);

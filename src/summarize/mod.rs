@@ -104,6 +104,15 @@ pub struct Picked {
     pub score: f64,
 }
 
+/// May this kept sentence be part of a summary? It must read as a sentence
+/// ([`crate::text::reads_as_sentence`]: the headlines, bylines and labels a scraped page keeps
+/// do not) and not be a photo caption written inline ([`crate::text::is_photo_caption`]: it
+/// describes a picture, not the story). The model's summary input asks this of every kept
+/// sentence; a text where no sentence passes keeps all its pieces as candidates.
+pub fn is_candidate(sentence: &str) -> bool {
+    crate::text::reads_as_sentence(sentence) && !crate::text::is_photo_caption(sentence)
+}
+
 /// Cosine of each candidate with the document centroid (same order as the input).
 pub fn centrality(cands: &[Candidate]) -> Vec<f64> {
     with_dense(|d| {

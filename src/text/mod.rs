@@ -9,7 +9,7 @@ pub mod sentences;
 pub mod tokenize;
 
 pub use analyzer::{Analyzer, AnalyzerConfig, Language, Term};
-pub use clean::{clean, clean_with, no_clean, Cleaned, Reason, Removed};
+pub use clean::{clean, clean_with, is_photo_caption, no_clean, Cleaned, Reason, Removed};
 pub use sentences::{reads_as_sentence, segment, sentences, Block};
 pub use tokenize::{tokenize, Span};
 

@@ -22,6 +22,8 @@
 //! without a classifier cleaning is the rules alone. The classifier costs one more linear
 //! pass over the lines.
 
+mod caption;
+pub use caption::is_photo_caption;
 pub mod learned;
 pub mod lines;
 
