@@ -238,3 +238,26 @@ fn an_inline_photo_caption_is_no_summary_sentence() {
     assert_eq!(got.len(), 3, "{got:?}");
     assert!(!got.iter().any(|s| s == caption), "{got:?}");
 }
+
+#[test]
+fn a_summary_never_repeats_a_sentence_the_vocabulary_cannot_see() {
+    // Short repeats may survive cleaning, and a sentence without any term of the model's
+    // vocabulary has no TF-IDF vector for redundancy control to compare: it is picked once.
+    let m = util::model();
+    let repeat = "商品の改造が商標法違反に！？";
+    // As on a page of the Article Extraction Benchmark: a numbered breadcrumb, then the title.
+    let text = format!("3. {repeat}\n{repeat}\nAid groups said they were ready to help if asked.");
+    let kept = lede::text::clean_with(&text, None, m.extras.cleaner.as_ref());
+    let copies = kept
+        .sentences()
+        .filter(|s| &text[s.start..s.end] == repeat)
+        .count();
+    assert_eq!(
+        copies, 2,
+        "cleaning keeps the short repeat; the summary must not"
+    );
+    let got = summary_of(&m, &text);
+    // Three candidates asked for, two different ones there.
+    assert_eq!(got.iter().filter(|s| *s == repeat).count(), 1, "{got:?}");
+    assert_eq!(got.len(), 2, "{got:?}");
+}

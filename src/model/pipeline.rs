@@ -13,6 +13,12 @@ use super::{index, Model};
 
 pub type SummaryLength = Length;
 
+/// Keeps the items of `v` whose flag in `keep` (same order) is set.
+fn retain_where<T>(v: &mut Vec<T>, keep: &[bool]) {
+    let mut k = keep.iter();
+    v.retain(|_| k.next().copied().unwrap_or(true));
+}
+
 /// A document's candidate sentences for its summary (see [`Model::summary_input`]).
 #[derive(Debug, Clone, Default)]
 pub struct SummaryInput {
@@ -341,12 +347,9 @@ impl Model {
                 .zip(&cands)
                 .map(|(s, c)| !c.vector.is_empty() || seen.insert(text[s.start..s.end].trim()))
                 .collect();
-            let mut k = keep.iter();
-            spans.retain(|_| *k.next().unwrap_or(&true));
-            let mut k = keep.iter();
-            sentence.retain(|_| *k.next().unwrap_or(&true));
-            let mut k = keep.iter();
-            cands.retain(|_| *k.next().unwrap_or(&true));
+            retain_where(&mut spans, &keep);
+            retain_where(&mut sentence, &keep);
+            retain_where(&mut cands, &keep);
         }
         let title = (!title.trim().is_empty()).then(|| vectorize(title).vector);
         SummaryInput {
