@@ -280,23 +280,30 @@ impl Model {
         // Only sentences are candidates, not the headlines, bylines, labels and inline photo
         // captions a scraped page keeps (`summarize::is_candidate`). A text without any
         // sentence keeps all its pieces, so it still gets a summary.
-        let candidate = |s: &Span| summarize::is_candidate(&text[s.start..s.end]);
-        let prose = cleaned.sentences().any(|s| candidate(&s));
-        let mut spans = Vec::new();
-        let mut sentence = Vec::new();
-        let mut starts = Vec::new();
-        for (k, (i, s)) in cleaned
-            .blocks
-            .iter()
-            .flat_map(|b| b.sentences.iter().enumerate())
-            .enumerate()
-        {
-            if spans.len() < MAX_SUMMARY_CANDIDATES && (!prose || candidate(s)) {
-                spans.push(*s);
-                sentence.push(k);
-                starts.push(i == 0);
+        // (One pass with the rule; the pass without it only for a text where it found none.)
+        let collect = |only_sentences: bool| {
+            let (mut spans, mut sentence, mut starts) = (Vec::new(), Vec::new(), Vec::new());
+            for (k, (i, s)) in cleaned
+                .blocks
+                .iter()
+                .flat_map(|b| b.sentences.iter().enumerate())
+                .enumerate()
+            {
+                if spans.len() == MAX_SUMMARY_CANDIDATES {
+                    break;
+                }
+                if !only_sentences || summarize::is_candidate(&text[s.start..s.end]) {
+                    spans.push(*s);
+                    sentence.push(k);
+                    starts.push(i == 0);
+                }
             }
-        }
+            (spans, sentence, starts)
+        };
+        let (mut spans, mut sentence, starts) = match collect(true) {
+            (found, ..) if found.is_empty() => collect(false),
+            found => found,
+        };
         let Some((h, vec)) = self.summary_head() else {
             // A model without any head cannot exist (load checks heads), but be total.
             return SummaryInput::default();
